@@ -1,0 +1,30 @@
+# Every dependency comes from a Debian 12 package (see .ci/setup) and is found by imported target.
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(tomlplusplus 3 REQUIRED)
+find_package(date REQUIRED)  # Howard Hinnant's date/tz: IANA time zones (docs/architecture.md#time-zones)
+find_package(HDF5 REQUIRED COMPONENTS C HL)
+if(CITYTWIN_USE_OPENMP)
+  find_package(OpenMP REQUIRED)
+endif()
+if(CITYTWIN_BUILD_PYTHON)
+  find_package(Python REQUIRED COMPONENTS Interpreter Development.Module)
+  find_package(pybind11 2.10 REQUIRED CONFIG)
+endif()
+if(CITYTWIN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(CITYTWIN_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()
+
+# git describe, recorded in every result file
+find_package(Git QUIET)
+set(CITYTWIN_GIT_DESCRIBE "unknown")
+if(GIT_FOUND)
+  execute_process(COMMAND "${GIT_EXECUTABLE}" describe --always --dirty --tags
+                  WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" OUTPUT_VARIABLE _describe
+                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE _describe_rc)
+  if(_describe_rc EQUAL 0 AND _describe)
+    set(CITYTWIN_GIT_DESCRIBE "${_describe}")
+  endif()
+endif()

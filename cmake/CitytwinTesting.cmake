@@ -1,0 +1,10 @@
+# citytwin_add_test(name SOURCES ... LIBS ...): one GoogleTest executable registered with CTest.
+function(citytwin_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} citytwin_test_support GTest::gtest_main citytwin::warnings)
+  target_compile_features(${name} PRIVATE cxx_std_20)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                       PROPERTIES ENVIRONMENT "CITYTWIN_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+                                  LABELS "${ARG_LABELS}")
+endfunction()

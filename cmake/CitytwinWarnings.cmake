@@ -1,0 +1,12 @@
+# citytwin::warnings carries the warning flags (and sanitizers) every citytwin target links.
+add_library(citytwin_warnings INTERFACE)
+add_library(citytwin::warnings ALIAS citytwin_warnings)
+target_compile_options(citytwin_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+if(CITYTWIN_WERROR)
+  target_compile_options(citytwin_warnings INTERFACE -Werror)
+endif()
+if(CITYTWIN_SANITIZE)
+  string(REPLACE ";" "," _citytwin_san "${CITYTWIN_SANITIZE}")
+  target_compile_options(citytwin_warnings INTERFACE -fsanitize=${_citytwin_san} -fno-omit-frame-pointer)
+  target_link_options(citytwin_warnings INTERFACE -fsanitize=${_citytwin_san})
+endif()

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace citytwin::sim {
+
+/// Number of entities per chunk of a deterministic reduction. Fixed so that sums never depend
+/// on the thread count (STYLE.md §8).
+inline constexpr std::int64_t kReduceChunk = 4096;
+
+/// Sums f(i) for i in [0, n) in a thread-count-independent order: each fixed chunk of
+/// kReduceChunk indices is summed in index order (chunks in parallel), then the chunk sums are
+/// added in chunk order. `f` must be thread-safe.
+template <typename F>
+[[nodiscard]] double deterministic_sum(std::int64_t n, F&& f) {
+  const std::int64_t n_chunks = (n + kReduceChunk - 1) / kReduceChunk;
+  std::vector<double> partial(static_cast<std::size_t>(n_chunks), 0.0);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < n_chunks; ++c) {
+    double s = 0.0;
+    const std::int64_t end = std::min(n, (c + 1) * kReduceChunk);
+    for (std::int64_t i = c * kReduceChunk; i < end; ++i) s += f(i);
+    partial[static_cast<std::size_t>(c)] = s;
+  }
+  double total = 0.0;
+  for (const double s : partial) total += s;
+  return total;
+}
+
+/// Sets the number of OpenMP threads (0 = OpenMP's default). No-op without OpenMP.
+void set_thread_count(int n_threads);
+/// Returns the number of threads parallel loops use.
+[[nodiscard]] int thread_count();
+
+}  // namespace citytwin::sim

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <citytwin/io/result_writer.hpp>
+#include <citytwin/io/scenario.hpp>
+#include <citytwin/sim/engine.hpp>
+#include <citytwin/sim/model_registry.hpp>
+#include <citytwin/sim/progress.hpp>
+
+namespace citytwin::io {
+
+/// Registers every model of citytwin, in their fixed stepping order.
+void register_models(sim::ModelRegistry& registry);
+
+/// Builds the city a scenario asks for (generated, or read from a file by the model readers).
+[[nodiscard]] sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings);
+
+/// Options of a simulation run.
+struct SimulationOptions {
+  std::filesystem::path output;  ///< results file; empty = no output file
+  int threads = 0;               ///< OpenMP threads; 0 = default
+};
+
+/// A whole run: the scenario's city, its models on an Engine, and optionally a results file.
+/// Construction validates everything (all problems in one InputError). Drive from one thread.
+class Simulation {
+ public:
+  /// Builds and validates the simulation. Throws InputError on bad input.
+  Simulation(const Scenario& scenario, SimulationOptions options);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  /// Advances `n` ticks (fewer if the run ends), writing output steps as they fall due.
+  void step(std::int64_t n = 1);
+  /// Called after each tick with (ticks done, total); returning false stops the run.
+  using Callback = std::function<bool(std::int64_t, std::int64_t)>;
+  /// Runs to the end or until `callback` returns false or `*stop` becomes true. Returns true
+  /// when the run completed. Output is flushed either way; finish() is called on completion.
+  bool run(const Callback& callback = {}, const std::atomic<bool>* stop = nullptr,
+           sim::ProgressReporter* progress = nullptr);
+  /// Writes the indicators, closes the results file and renames it to its final name.
+  void finish();
+  /// Flushes the results file and leaves it as `.partial` (an interrupted run).
+  void abandon();
+
+  [[nodiscard]] const sim::Engine& engine() const { return *engine_; }
+  [[nodiscard]] sim::Engine& engine() { return *engine_; }
+  [[nodiscard]] const sim::City& city() const { return *city_; }
+  [[nodiscard]] const ScenarioSettings& settings() const { return settings_; }
+  [[nodiscard]] const Scenario& scenario() const { return scenario_; }
+  /// Indicators of the city and of every model.
+  [[nodiscard]] std::vector<std::pair<std::string, sim::Kpi>> kpis() const;
+  /// The results writer, or nullptr when there is no output file.
+  [[nodiscard]] ResultWriter* writer() { return writer_.get(); }
+  [[nodiscard]] int threads() const { return threads_; }
+
+ private:
+  void write_due_output();
+  Scenario scenario_;
+  ScenarioSettings settings_;
+  std::unique_ptr<sim::City> city_;
+  std::unique_ptr<sim::Engine> engine_;
+  std::unique_ptr<ResultWriter> writer_;
+  std::int64_t output_every_ticks_ = 1;
+  int threads_ = 1;
+  bool finished_ = false;
+};
+
+/// Indicators of the city itself (buildings, residents, jobs, floor area, street length).
+[[nodiscard]] std::vector<std::pair<std::string, sim::Kpi>> city_kpis(const sim::City& city);
+
+}  // namespace citytwin::io

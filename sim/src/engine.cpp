@@ -1,0 +1,106 @@
+#include <citytwin/sim/engine.hpp>
+
+#include <stdexcept>
+
+namespace citytwin::sim {
+
+Engine::Engine(Clock clock, std::vector<std::unique_ptr<Model>> models, const City* city,
+               std::uint64_t seed)
+    : clock_(std::move(clock)), models_(std::move(models)), city_(city), seed_(seed) {
+  // declare every model's columns and remember which each owns
+  for (std::size_t m = 0; m < models_.size(); ++m) {
+    const Model& model = *models_[m];
+    CITYTWIN_CHECK(model.period_ticks() >= 1, "model period must be >= 1 tick");
+    for (std::size_t other = 0; other < m; ++other) {
+      CITYTWIN_CHECK(models_[other]->name() != model.name(), "two models share a name");
+    }
+    models_[m]->declare(layout_);
+  }
+  owned_.resize(models_.size());
+  for (ColumnId id = 0; id < layout_.n_columns(); ++id) {
+    bool owner_found = false;
+    for (std::size_t m = 0; m < models_.size(); ++m) {
+      if (layout_.spec(id).model == models_[m]->name()) {
+        owned_[m].push_back(id);
+        owner_found = true;
+      }
+    }
+    CITYTWIN_CHECK(owner_found, "column '" + layout_.spec(id).qualified_name() + "' has no model");
+  }
+
+  // allocate and initialise; `next` always equals `now` between ticks
+  now_ = State(layout_);
+  next_ = State(layout_);
+  for (auto& model : models_) {
+    const StepContext ctx = context(0, *model);
+    StateWriter writer(next_, layout_, model->name());
+    model->init(ctx, writer);
+  }
+  now_ = next_;
+}
+
+StepContext Engine::context(std::int64_t tick, const Model& model) {
+  StepContext ctx;
+  ctx.tick = tick;
+  ctx.dt_s = clock_.dt_s();
+  ctx.period_ticks = model.period_ticks();
+  ctx.utc_s = clock_.utc_s(tick);
+  ctx.utc = clock_.utc(tick);
+  ctx.local = clock_.local(tick);
+  ctx.seed = seed_;
+  ctx.city = city_;
+  ctx.diagnostics = &diagnostics_;
+  return ctx;
+}
+
+void Engine::step() {
+  CITYTWIN_CHECK(!done(), "step() after the last tick");
+  // phase 1: every due model reads `now` and writes its own columns of `next`
+  std::vector<std::size_t> ran;
+  for (std::size_t m = 0; m < models_.size(); ++m) {
+    const Model& model = *models_[m];
+    if (tick_ % model.period_ticks() != 0) continue;
+    const StepContext ctx = context(tick_, model);
+    StateWriter writer(next_, layout_, model.name());
+    model.step(ctx, now_, writer);
+    ran.push_back(m);
+  }
+  // phase 2: commit the written columns
+  for (const std::size_t m : ran) {
+    for (const ColumnId id : owned_[m]) now_.copy_column_from(next_, id);
+  }
+  ++tick_;
+}
+
+std::vector<std::pair<std::string, Kpi>> Engine::kpis() const {
+  std::vector<std::pair<std::string, Kpi>> out;
+  for (const auto& model : models_) {
+    std::vector<Kpi> list;
+    model->kpis(now_, list);
+    for (auto& kpi : list) out.emplace_back(std::string(model->name()), std::move(kpi));
+  }
+  return out;
+}
+
+Checkpoint Engine::checkpoint() const { return Checkpoint{tick_, now_}; }
+
+void Engine::restore(const Checkpoint& checkpoint) {
+  if (checkpoint.state.n_columns() != now_.n_columns()) {
+    throw std::invalid_argument("checkpoint: it has " + std::to_string(checkpoint.state.n_columns()) +
+                                " columns, this run has " + std::to_string(now_.n_columns()));
+  }
+  for (ColumnId id = 0; id < now_.n_columns(); ++id) {
+    if (checkpoint.state.bytes(id) != now_.bytes(id)) {
+      throw std::invalid_argument("checkpoint: column '" + layout_.spec(id).qualified_name() +
+                                  "' has another size");
+    }
+  }
+  if (checkpoint.tick < 0 || checkpoint.tick > clock_.n_ticks()) {
+    throw std::invalid_argument("checkpoint: tick " + std::to_string(checkpoint.tick) + " is outside the run");
+  }
+  now_ = checkpoint.state;
+  next_ = checkpoint.state;
+  tick_ = checkpoint.tick;
+}
+
+}  // namespace citytwin::sim

@@ -1,0 +1,9 @@
+#include <citytwin/sim/model.hpp>
+
+namespace citytwin::sim {
+
+void Model::init(const StepContext& /*ctx*/, StateWriter& /*state*/) const {}
+
+void Model::kpis(const State& /*state*/, std::vector<Kpi>& /*out*/) const {}
+
+}  // namespace citytwin::sim
