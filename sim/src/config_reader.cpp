@@ -82,6 +82,11 @@ bool ConfigReader::has(std::string_view key) { return lookup(key) != nullptr; }
 
 void ConfigReader::accept(std::string_view key) { (void)lookup(key); }
 
+void ConfigReader::accept_all() {
+  if (table_ == nullptr || !table_->is_table()) return;
+  for (const auto& entry : table_->entries()) accept(entry.first);
+}
+
 const ConfigNode* ConfigReader::node(std::string_view key) { return lookup(key); }
 
 void ConfigReader::error(std::string_view key, const std::string& message) {

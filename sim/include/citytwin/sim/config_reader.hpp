@@ -43,6 +43,8 @@ class ConfigReader {
   bool has(std::string_view key);
   /// Marks keys as known without reading them (a caller reads them another way).
   void accept(std::string_view key);
+  /// Marks every key of the table as known (a disabled section is not checked further).
+  void accept_all();
 
   /// Each read_* marks the key as known; when present and valid it overwrites `out`.
   /// They return true when the key was present and valid.

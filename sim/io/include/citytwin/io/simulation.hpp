@@ -33,8 +33,10 @@ struct SimulationOptions {
 /// Construction validates everything (all problems in one InputError). Drive from one thread.
 class Simulation {
  public:
-  /// Builds and validates the simulation. Throws InputError on bad input.
+  /// Builds and validates the simulation with citytwin's models. Throws InputError on bad input.
   Simulation(const Scenario& scenario, SimulationOptions options);
+  /// Same, with the models of `registry` (tests use their own small models).
+  Simulation(const Scenario& scenario, SimulationOptions options, const sim::ModelRegistry& registry);
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -74,6 +76,12 @@ class Simulation {
   int threads_ = 1;
   bool finished_ = false;
 };
+
+/// Builds the models a scenario enables, in registry order, validating their sections.
+/// Every problem goes to `diagnostics`; unknown model names get a "did you mean" hint.
+[[nodiscard]] std::vector<std::unique_ptr<sim::Model>> build_models(
+    const Scenario& scenario, const sim::ModelRegistry& registry, const sim::City& city,
+    const sim::Clock& clock, std::uint64_t seed, sim::Diagnostics& diagnostics);
 
 /// Indicators of the city itself (buildings, residents, jobs, floor area, street length).
 [[nodiscard]] std::vector<std::pair<std::string, sim::Kpi>> city_kpis(const sim::City& city);

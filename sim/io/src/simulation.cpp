@@ -1,0 +1,224 @@
+#include <citytwin/io/simulation.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <citytwin/sim/city_generator.hpp>
+#include <citytwin/sim/config_reader.hpp>
+#include <citytwin/sim/parallel.hpp>
+
+namespace citytwin::io {
+
+namespace {
+
+sim::SourcePos position_of(const sim::ConfigNode& tree, std::string_view path) {
+  const sim::ConfigNode* node = tree.find_path(path);
+  return node != nullptr ? node->where() : sim::SourcePos{};
+}
+
+}  // namespace
+
+void register_models(sim::ModelRegistry& /*registry*/) {
+  // the model issues add their register_<model>(registry) calls here, in stepping order:
+  // solar, energy, mobility, bikeshare
+}
+
+sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings) {
+  if (settings.city_buildings == "generated") return sim::generate_city(settings.generator);
+  // imported cities come with the readers of the model issues (CityJSON, GeoJSON, OSM)
+  const sim::SourcePos where = position_of(scenario.tree(), "city.buildings");
+  throw InputError(InputIssue{where.file, where.line, where.column, "city.buildings",
+                              "city.buildings: no reader for '" + settings.city_buildings +
+                                  "' in this build; use \"generated\""});
+}
+
+std::vector<std::unique_ptr<sim::Model>> build_models(const Scenario& scenario,
+                                                      const sim::ModelRegistry& registry,
+                                                      const sim::City& city, const sim::Clock& clock,
+                                                      std::uint64_t seed, sim::Diagnostics& diagnostics) {
+  const sim::ConfigNode* models_node = scenario.tree().find_path("models");
+  const std::vector<std::string> known = registry.names();
+  // unknown model names first, with a hint
+  if (models_node != nullptr && models_node->is_table()) {
+    for (const auto& [name, section] : models_node->entries()) {
+      if (registry.find(name) != nullptr) continue;
+      const std::string hint = sim::closest_match(name, known);
+      std::string message = "unknown model 'models." + name + "'";
+      if (!hint.empty()) {
+        message += " (did you mean '" + hint + "'?)";
+      } else {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        message += list.empty() ? " (this build has no models yet)" : " (models: " + list + ")";
+      }
+      diagnostics.error(section.where().file, section.where().line, section.where().column,
+                        "models." + name, message);
+    }
+  }
+  // then each enabled model, in registry order
+  std::vector<std::unique_ptr<sim::Model>> models;
+  for (const auto& name : known) {
+    const sim::ConfigNode* section = models_node != nullptr && models_node->is_table() ? models_node->find(name) : nullptr;
+    if (section == nullptr) continue;
+    sim::ConfigReader reader(section, "models." + name, diagnostics);
+    bool enabled = true;
+    reader.read("enabled", enabled);
+    if (!enabled) {
+      reader.accept_all();
+      continue;
+    }
+    sim::ModelContext ctx;
+    ctx.config = &reader;
+    ctx.city = &city;
+    ctx.clock = &clock;
+    ctx.seed = seed;
+    ctx.scenario_dir = scenario.dir();
+    ctx.data_dir = scenario.data_dir();
+    std::unique_ptr<sim::Model> model = (*registry.find(name))(ctx);
+    reader.finish();
+    if (model) models.push_back(std::move(model));
+  }
+  return models;
+}
+
+Simulation::Simulation(const Scenario& scenario, SimulationOptions options)
+    : Simulation(scenario, std::move(options), [] {
+        sim::ModelRegistry registry;
+        register_models(registry);
+        return registry;
+      }()) {}
+
+Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
+                       const sim::ModelRegistry& registry)
+    : scenario_(scenario), settings_(scenario.settings()) {
+  // the city and the clock
+  city_ = std::make_unique<sim::City>(build_city(scenario_, settings_));
+  sim::Clock clock(settings_.start_utc_s, settings_.dt_s, settings_.n_ticks, settings_.time_zone);
+
+  // the models, all problems reported at once
+  sim::Diagnostics diagnostics;
+  auto models = build_models(scenario_, registry, *city_, clock, settings_.seed, diagnostics);
+  diagnostics.throw_if_errors();
+
+  sim::set_thread_count(options.threads);
+  threads_ = sim::thread_count();
+  engine_ = std::make_unique<sim::Engine>(std::move(clock), std::move(models), city_.get(), settings_.seed);
+  output_every_ticks_ = std::max<std::int64_t>(1, settings_.output.interval_s / settings_.dt_s);
+
+  // the results file, with the city and the initial state
+  if (!options.output.empty()) {
+    ResultMetadata meta;
+    meta.scenario_path = scenario_.path().string();
+    meta.scenario_text = scenario_.resolved_toml();
+    meta.scenario_sha256 = scenario_.sha256();
+    meta.seed = settings_.seed;
+    meta.dt_s = settings_.dt_s;
+    meta.n_ticks = settings_.n_ticks;
+    meta.threads = threads_;
+    meta.start_utc_s = settings_.start_utc_s;
+    meta.time_zone = settings_.time_zone;
+    WriterOptions writer_options;
+    writer_options.compression = settings_.output.compression;
+    writer_options.flush_every = settings_.output.flush_every;
+    writer_options.flush_interval_s = settings_.output.flush_interval_s;
+    writer_ = std::make_unique<ResultWriter>(options.output, meta, engine_->layout(), writer_options);
+    if (settings_.output.city) writer_->write_city(*city_);
+    writer_->append(0, engine_->clock().utc_s(0), engine_->state());
+    writer_->flush();
+  }
+}
+
+Simulation::~Simulation() {
+  // an unfinished run keeps its flushed steps in the .partial file
+  if (writer_ && !finished_) {
+    try {
+      writer_->close(false);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+  }
+}
+
+void Simulation::write_due_output() {
+  const std::int64_t tick = engine_->tick();
+  if (writer_ && tick % output_every_ticks_ == 0) {
+    writer_->append(tick, engine_->clock().utc_s(tick), engine_->state());
+  }
+}
+
+void Simulation::step(std::int64_t n) {
+  if (n < 0) throw std::invalid_argument("step: n must be >= 0 (got " + std::to_string(n) + ")");
+  for (std::int64_t i = 0; i < n && !engine_->done(); ++i) {
+    engine_->step();
+    write_due_output();
+  }
+}
+
+bool Simulation::run(const Callback& callback, const std::atomic<bool>* stop,
+                     sim::ProgressReporter* progress) {
+  const std::int64_t total = engine_->clock().n_ticks();
+  while (!engine_->done()) {
+    if (stop != nullptr && stop->load()) break;
+    step(1);
+    if (progress != nullptr) progress->update(engine_->tick());
+    if (callback && !callback(engine_->tick(), total)) break;
+  }
+  if (!engine_->done()) {
+    if (writer_) writer_->flush();
+    return false;
+  }
+  if (progress != nullptr) progress->finish(engine_->tick());
+  finish();
+  return true;
+}
+
+void Simulation::finish() {
+  if (finished_) return;
+  if (writer_) {
+    writer_->write_kpis(kpis());
+    writer_->close(true);
+  }
+  finished_ = true;
+}
+
+void Simulation::abandon() {
+  if (writer_ && !finished_) writer_->close(false);
+  finished_ = true;
+}
+
+std::vector<std::pair<std::string, sim::Kpi>> Simulation::kpis() const {
+  auto out = city_kpis(*city_);
+  auto model_kpis = engine_->kpis();
+  out.insert(out.end(), model_kpis.begin(), model_kpis.end());
+  return out;
+}
+
+std::vector<std::pair<std::string, sim::Kpi>> city_kpis(const sim::City& city) {
+  const auto& b = city.buildings;
+  double residents = 0.0;
+  double jobs = 0.0;
+  double floor_area_m2 = 0.0;
+  for (std::int64_t i = 0; i < b.size(); ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    residents += b.residents[k];
+    jobs += b.jobs[k];
+    floor_area_m2 += b.floor_area_m2[k];
+  }
+  double street_m = 0.0;
+  for (const double length_m : city.streets.length_m) street_m += length_m;
+  double roof_m2 = 0.0;
+  for (std::int64_t s = 0; s < city.surfaces.size(); ++s) {
+    if (city.surfaces.type[static_cast<std::size_t>(s)] == sim::SurfaceType::kRoof) {
+      roof_m2 += city.surfaces.area_m2[static_cast<std::size_t>(s)];
+    }
+  }
+  return {
+      {"city", {"n_buildings", static_cast<double>(b.size()), "1", "number of buildings"}},
+      {"city", {"residents", residents, "1", "residents"}},
+      {"city", {"jobs", jobs, "1", "jobs"}},
+      {"city", {"floor_area_m2", floor_area_m2, "m2", "gross floor area of all buildings"}},
+      {"city", {"roof_area_m2", roof_m2, "m2", "area of all roof surfaces"}},
+      {"city", {"street_length_km", street_m / 1000.0, "km", "centre-line length of all streets"}},
+  };
+}
+
+}  // namespace citytwin::io
