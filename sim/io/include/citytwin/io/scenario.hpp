@@ -35,7 +35,7 @@ struct ScenarioSettings {
   std::string city_buildings = "generated";  ///< [city] buildings: "generated" or a file path
   sim::CityGeneratorOptions generator;       ///< [city.generator]
   OutputSettings output;                     ///< [output]
-  std::vector<std::string> models;  ///< enabled model names, in registry order
+  std::vector<std::string> models;  ///< [models.<name>] sections present, in the order written
 };
 
 /// A scenario: the merged configuration tree of a TOML file, its `extends` chain and any
