@@ -276,8 +276,8 @@ TEST_F(ResultWriterTest, CountsStepsFlushesAndBytes) {
   // flushes after steps 2 and 4; step 5 is buffered
   EXPECT_EQ(writer.n_flushes(), 2);
   EXPECT_EQ(writer.n_steps_written(), 4);
-  // per step: 2 groups x (time + tick) x 8 B + 3 x 8 B + 3 x 4 B + 1 x 8 B
-  EXPECT_EQ(writer.bytes_written(), 4 * (32 + 24 + 12 + 8));
+  // per step: 3 groups (run and two models) x (time + tick) x 8 B + 3 x 8 B + 3 x 4 B + 1 x 8 B
+  EXPECT_EQ(writer.bytes_written(), 4 * (48 + 24 + 12 + 8));
   writer.close(true);
   EXPECT_EQ(writer.n_flushes(), 3);
   EXPECT_EQ(writer.n_steps_written(), 5);

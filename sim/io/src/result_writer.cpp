@@ -518,9 +518,13 @@ void ResultWriter::Impl::create(const ResultMetadata& metadata, const sim::State
              "creating the file");
   write_root_attributes(metadata);
 
-  // one group per model with output columns, in declaration order
-  std::vector<std::string> models;
+  // /run holds the time and tick of every output step, whatever models run; then one group
+  // per model with output columns, in declaration order
+  std::vector<std::string> models{"run"};
   for (const sim::ColumnSpec& spec : layout.specs()) {
+    if (spec.model == "run") {
+      throw std::invalid_argument("model name 'run' is reserved for the /run results group");
+    }
     if (spec.output && std::find(models.begin(), models.end(), spec.model) == models.end()) {
       models.push_back(spec.model);
     }
