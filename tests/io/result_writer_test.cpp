@@ -145,7 +145,7 @@ struct TestLayout {
     bikes = layout.add<std::int32_t>(spec);
     spec.name = "rebalance_target";
     spec.long_name = "internal target";
-    spec.output = false;
+    spec.output = sim::Output::kNone;
     internal = layout.add<double>(spec);
     spec = sim::ColumnSpec{};
     spec.model = "energy";
@@ -816,6 +816,36 @@ TEST_F(ResultReaderTest, UnreadableFilesThrowWithPath) {
   }
   EXPECT_THROW(static_cast<void>(describe_results(missing)), std::runtime_error);
   EXPECT_THROW(static_cast<void>(compare_results(missing, {not_hdf5})), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace citytwin::io
+
+namespace citytwin::io {
+namespace {
+
+TEST_F(ResultWriterTest, SnapshotColumnsHoldTheLastFlushedStep) {
+  sim::StateLayout layout;
+  layout.add_dim({"solar", "roof_face", {11, 12}, "roof face id"});
+  sim::ColumnSpec spec{"solar", "annual_yield_kwh", {}, "roof_face", 0, "kWh", "yield so far"};
+  spec.output = sim::Output::kSnapshot;
+  const auto yield = layout.add<double>(spec);
+  const fs::path path = dir_ / "snapshot.h5";
+  sim::State state(layout);
+  {
+    ResultWriter writer(path, test_metadata(), layout, count_options(2));
+    for (std::int64_t tick = 0; tick < 3; ++tick) {
+      state.get_mutable(yield)[0] = 1.5 * static_cast<double>(tick);
+      state.get_mutable(yield)[1] = 100.0 + static_cast<double>(tick);
+      writer.append(tick, kStartUtcS + tick * kDtS, state);
+    }
+    writer.close(true);
+  }
+  const TestHid file = open_file(path);
+  EXPECT_EQ(shape_of(file.get(), "/solar/annual_yield_kwh"), (std::vector<hsize_t>{2}));
+  EXPECT_EQ(read_doubles(file.get(), "/solar/annual_yield_kwh"), (std::vector<double>{3.0, 102.0}));
+  EXPECT_EQ(string_attr(file.get(), "/solar/annual_yield_kwh", "units"), "kWh");
+  EXPECT_EQ(read_doubles(file.get(), "/solar/time").size(), 3u);
 }
 
 }  // namespace

@@ -466,7 +466,8 @@ struct ResultWriter::Impl {
     hid_t mem_type = H5I_INVALID_HID;
     std::int64_t n_entities = 0;    // entities along the column dimension
     std::size_t row_bytes = 0;      // [B] one output step
-    std::vector<std::byte> buffer;  // flush_every rows
+    std::vector<std::byte> buffer;  // flush_every rows (one row for a snapshot)
+    bool snapshot = false;          // an (entity) variable rewritten at each flush
     Hid dataset;
   };
 
@@ -525,7 +526,8 @@ void ResultWriter::Impl::create(const ResultMetadata& metadata, const sim::State
     if (spec.model == "run") {
       throw std::invalid_argument("model name 'run' is reserved for the /run results group");
     }
-    if (spec.output && std::find(models.begin(), models.end(), spec.model) == models.end()) {
+    if (spec.output != sim::Output::kNone &&
+        std::find(models.begin(), models.end(), spec.model) == models.end()) {
       models.push_back(spec.model);
     }
   }
@@ -602,7 +604,7 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
   // one (time, entity) variable per output column
   for (sim::ColumnId id = 0; id < layout.n_columns(); ++id) {
     const sim::ColumnSpec& spec = layout.spec(id);
-    if (spec.model != model || !spec.output) continue;
+    if (spec.model != model || spec.output == sim::Output::kNone) continue;
     if (spec.name == "time" || spec.name == "tick" || spec.name == spec.dim ||
         spec.name.find('/') != std::string::npos) {
       throw std::invalid_argument("column '" + spec.qualified_name() +
@@ -616,7 +618,8 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
     var.mem_type = mem_type;
     const std::size_t element_bytes = element_size(spec.dtype);
     var.row_bytes = static_cast<std::size_t>(var.n_entities) * element_bytes;
-    var.buffer.resize(var.row_bytes * static_cast<std::size_t>(options.flush_every));
+    var.snapshot = spec.output == sim::Output::kSnapshot;
+    var.buffer.resize(var.row_bytes * (var.snapshot ? 1 : static_cast<std::size_t>(options.flush_every)));
 
     // entity dimension: its coordinate must match the column length
     const hid_t entity_scale = scale_of(spec);
@@ -626,6 +629,18 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
       throw std::invalid_argument("column '" + spec.qualified_name() + "' has " +
                                   std::to_string(var.n_entities) + " entities but dimension '" +
                                   spec.dim + "' has " + std::to_string(n_ids));
+    }
+
+    // a snapshot: one (entity) variable, rewritten whole at every flush
+    if (var.snapshot) {
+      std::vector<std::byte> zeros(var.row_bytes);
+      var.dataset = create_filled(group, spec.name, {hs(var.n_entities)},
+                                  mem_type, file_type, zeros.data(), options.compression);
+      expect_ok(H5DSattach_scale(var.dataset.get(), entity_scale, 0),
+                "attaching " + spec.dim + " to " + spec.qualified_name());
+      write_units(var.dataset.get(), spec.units, spec.long_name);
+      out.variables.push_back(std::move(var));
+      continue;
     }
 
     // chunk: flush_every rows (capped by the budget) by as many entities as fit in the budget
@@ -914,6 +929,15 @@ void ResultWriter::Impl::flush() {
       write_rows(group.tick.get(), H5T_NATIVE_INT64, 1, 1, ticks.data(), group.model + "/tick");
       bytes_written += 16 * n_buffered;
       for (OutputVariable& var : group.variables) {
+        if (var.snapshot) {
+          if (var.n_entities > 0) {
+            expect_ok(H5Dwrite(var.dataset.get(), var.mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                               var.buffer.data()),
+                      "writing " + group.model + "/" + var.name);
+          }
+          bytes_written += static_cast<std::int64_t>(var.row_bytes);
+          continue;
+        }
         write_rows(var.dataset.get(), var.mem_type, 2, var.n_entities, var.buffer.data(),
                    group.model + "/" + var.name);
         bytes_written += static_cast<std::int64_t>(var.row_bytes) * n_buffered;
@@ -1011,7 +1035,8 @@ void ResultWriter::append(std::int64_t tick, std::int64_t utc_s, const sim::Stat
         throw std::invalid_argument("ResultWriter::append: state does not match the layout at '" +
                                     group.model + "." + var.name + "'");
       }
-      std::memcpy(var.buffer.data() + row * var.row_bytes, state.data(var.column), var.row_bytes);
+      const std::size_t slot = var.snapshot ? 0 : row;
+      std::memcpy(var.buffer.data() + slot * var.row_bytes, state.data(var.column), var.row_bytes);
     }
   }
   w.time_s[row] = static_cast<double>(utc_s - w.start_utc_s);

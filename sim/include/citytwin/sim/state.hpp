@@ -33,6 +33,14 @@ constexpr DType dtype_of() {
   }
 }
 
+/// How a column appears in the results.
+enum class Output : std::uint8_t {
+  kNone,      ///< not written
+  kSeries,    ///< a (time, entity) variable, one row per output step
+  kSnapshot,  ///< an (entity) variable holding the value at the last flushed output step
+              ///< (accumulators such as annual yields, and per-entity attributes)
+};
+
 /// Description of one state column: who owns it, its entity dimension, unit and meaning.
 struct ColumnSpec {
   std::string model;      ///< owning model name, e.g. "bikeshare"
@@ -42,7 +50,7 @@ struct ColumnSpec {
   std::int64_t size = 0;  ///< number of entities; add() takes it from the dimension
   std::string units;      ///< UDUNITS string: "1", "kW", "m s-1"...
   std::string long_name;  ///< human-readable meaning
-  bool output = true;     ///< written to the results at every output step
+  Output output = Output::kSeries;  ///< how the column is written to the results
   [[nodiscard]] std::string qualified_name() const { return model + "." + name; }
 };
 
