@@ -1,0 +1,16 @@
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace citytwin::python {
+
+/// Adds citytwin.InputError and the C++ exception translators to `module`.
+void bind_errors(pybind11::module_& module);
+/// Adds the Scenario class to `module`.
+void bind_scenario(pybind11::module_& module);
+/// Adds the Simulation and Checkpoint classes to `module`.
+void bind_simulation(pybind11::module_& module);
+/// Adds __version__ and __git_describe__ to `module`.
+void bind_version(pybind11::module_& module);
+
+}  // namespace citytwin::python

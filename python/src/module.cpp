@@ -1,0 +1,11 @@
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, module) {
+  module.doc() = "citytwin's C++ core: scenarios, simulations and their errors.";
+  citytwin::python::bind_version(module);
+  citytwin::python::bind_errors(module);
+  citytwin::python::bind_scenario(module);
+  citytwin::python::bind_simulation(module);
+}
