@@ -19,6 +19,7 @@ from ._core import (
     __git_describe__,
     __version__,
 )
+from . import solar
 from .results import open_results, results_groups
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "__git_describe__",
     "__version__",
     "open_results",
+    "solar",
     "results_groups",
 ]

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, module) {
   citytwin::python::bind_errors(module);
   citytwin::python::bind_scenario(module);
   citytwin::python::bind_simulation(module);
+  citytwin::python::bind_solar(module);
 }
