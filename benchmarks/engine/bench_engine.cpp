@@ -98,8 +98,8 @@ double city_megabytes(const sim::City& c) {
                    b.floor_area_m2, b.n_floors, b.residents, b.jobs, b.use, b.roof_shape, b.roof_pitch_deg,
                    b.centroid_x_m, b.centroid_y_m, b.block_idx, b.zone_idx, b.ring_begin, b.vertex_begin,
                    b.vertex_x_m, b.vertex_y_m) +
-      vector_bytes(s.surface_id, s.building_idx, s.type, s.area_m2, s.tilt_deg, s.azimuth_deg, s.vertex_begin,
-                   s.vertex_x_m, s.vertex_y_m, s.vertex_z_m) +
+      vector_bytes(s.surface_id, s.building_idx, s.type, s.area_m2, s.tilt_deg, s.azimuth_deg,
+                   s.ring_begin, s.vertex_begin, s.vertex_x_m, s.vertex_y_m, s.vertex_z_m) +
       vector_bytes(c.streets.node_x_m, c.streets.node_y_m, c.streets.node_z_m, c.streets.street_id,
                    c.streets.length_m, c.terrain.elevation_m);
   return bytes / 1e6;

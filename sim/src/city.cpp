@@ -175,7 +175,7 @@ void City::check_consistency() const {
   check_indices("buildings", "zone_idx", b.zone_idx, -1, zones.size());
   check_unique_ids("buildings", "building_id", b.building_id);
 
-  // surfaces: owned by existing buildings, ragged vertices
+  // surfaces: owned by existing buildings, ragged rings and vertices
   const Surfaces& s = surfaces;
   const std::size_t n_s = s.surface_id.size();
   check_size("surfaces", "building_idx", s.building_idx.size(), n_s);
@@ -185,7 +185,11 @@ void City::check_consistency() const {
   check_size("surfaces", "azimuth_deg", s.azimuth_deg.size(), n_s);
   check_size("surfaces", "vertex_y_m", s.vertex_y_m.size(), s.vertex_x_m.size());
   check_size("surfaces", "vertex_z_m", s.vertex_z_m.size(), s.vertex_x_m.size());
-  check_offsets("surfaces", "vertex_begin", s.vertex_begin, n_s, s.vertex_x_m.size(), 3);
+  CITYTWIN_CHECK(!s.vertex_begin.empty(), "surfaces.vertex_begin must hold at least one offset");
+  const std::size_t n_surface_rings = s.vertex_begin.size() - 1;
+  check_offsets("surfaces", "ring_begin", s.ring_begin, n_s, n_surface_rings, 1);
+  check_offsets("surfaces", "vertex_begin", s.vertex_begin, n_surface_rings, s.vertex_x_m.size(),
+                3);
   check_enum("surfaces", "type", s.type, surface_type_names().size());
   check_indices("surfaces", "building_idx", s.building_idx, 0, buildings.size());
   check_unique_ids("surfaces", "surface_id", s.surface_id);

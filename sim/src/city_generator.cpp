@@ -895,7 +895,8 @@ struct Point3 {
 
 /// Exact sizes of the building and surface columns, for reserving them.
 struct Totals {
-  std::int64_t buildings = 0, rings = 0, vertices = 0, surfaces = 0, surface_vertices = 0;
+  std::int64_t buildings = 0, rings = 0, vertices = 0, surfaces = 0, surface_rings = 0,
+               surface_vertices = 0;
 
   void add(const BuildingSpec& b) {
     ++buildings;
@@ -906,18 +907,19 @@ struct Totals {
     switch (b.roof) {
       case RoofShape::kGabled:
         surfaces += 2 + 4 + 1;
+        surface_rings += 2 + 4 + 1;
         surface_vertices += 8 + 18 + 4;
         break;
       case RoofShape::kHipped:
         surfaces += 4 + 4 + 1;
+        surface_rings += 4 + 4 + 1;
         surface_vertices += 14 + 16 + 4;
         break;
-      default: {
-        const std::int64_t flat_parts = courtyard ? 4 : 1;
-        const std::int64_t flat_vertices = courtyard ? 16 : b.n_outer;
-        surfaces += 2 * flat_parts + edges;
-        surface_vertices += 2 * flat_vertices + 4 * edges;
-      }
+      default:
+        // roof and ground with the courtyard as a hole, one wall per edge
+        surfaces += 2 + edges;
+        surface_rings += 2 * (courtyard ? 2 : 1) + edges;
+        surface_vertices += 2 * edges + 4 * edges;
     }
   }
 };
@@ -959,7 +961,8 @@ class CityWriter {
     s.area_m2.reserve(ns);
     s.tilt_deg.reserve(ns);
     s.azimuth_deg.reserve(ns);
-    s.vertex_begin.reserve(ns + 1);
+    s.ring_begin.reserve(ns + 1);
+    s.vertex_begin.reserve(static_cast<std::size_t>(t.surface_rings) + 1);
     s.vertex_x_m.reserve(nv);
     s.vertex_y_m.reserve(nv);
     s.vertex_z_m.reserve(nv);
@@ -1072,21 +1075,25 @@ class CityWriter {
   }
 
  private:
-  // one planar polygon; area, tilt and azimuth from its Newell normal
-  void add_surface(SurfaceType type, std::int32_t building_idx, const Point3* p, std::size_t n) {
+  // one planar polygon, optionally with one hole (clockwise seen from outside); area, tilt and
+  // azimuth from its Newell normal, the hole's (opposite) normal included
+  void add_surface(SurfaceType type, std::int32_t building_idx, const Point3* p, std::size_t n,
+                   const Point3* hole = nullptr, std::size_t n_hole = 0) {
     Surfaces& s = city_.surfaces;
-    const auto from_first = [&](std::size_t i) {
-      return Point3{p[i].x_m - p[0].x_m, p[i].y_m - p[0].y_m, p[i].z_m - p[0].z_m};
+    const auto from_first = [&](const Point3& q) {
+      return Point3{q.x_m - p[0].x_m, q.y_m - p[0].y_m, q.z_m - p[0].z_m};
     };
     double nx = 0.0;
     double ny = 0.0;
     double nz = 0.0;
-    for (std::size_t i = 1; i + 1 < n; ++i) {
-      const Point3 a = from_first(i);
-      const Point3 b = from_first(i + 1);
+    const auto add_cross = [&](const Point3& a, const Point3& b) {
       nx += a.y_m * b.z_m - a.z_m * b.y_m;
       ny += a.z_m * b.x_m - a.x_m * b.z_m;
       nz += a.x_m * b.y_m - a.y_m * b.x_m;
+    };
+    for (std::size_t i = 1; i + 1 < n; ++i) add_cross(from_first(p[i]), from_first(p[i + 1]));
+    for (std::size_t i = 0; i < n_hole; ++i) {
+      add_cross(from_first(hole[i]), from_first(hole[(i + 1) % n_hole]));
     }
     const double horizontal = std::hypot(nx, ny);
     const double length = std::hypot(horizontal, nz);
@@ -1106,12 +1113,17 @@ class CityWriter {
     s.area_m2.push_back(0.5 * length);
     s.tilt_deg.push_back(tilt_deg);
     s.azimuth_deg.push_back(azimuth_deg);
-    for (std::size_t i = 0; i < n; ++i) {
-      s.vertex_x_m.push_back(p[i].x_m);
-      s.vertex_y_m.push_back(p[i].y_m);
-      s.vertex_z_m.push_back(p[i].z_m);
-    }
-    s.vertex_begin.push_back(static_cast<std::int64_t>(s.vertex_x_m.size()));
+    const auto add_ring = [&](const Point3* ring, std::size_t n_ring) {
+      for (std::size_t i = 0; i < n_ring; ++i) {
+        s.vertex_x_m.push_back(ring[i].x_m);
+        s.vertex_y_m.push_back(ring[i].y_m);
+        s.vertex_z_m.push_back(ring[i].z_m);
+      }
+      s.vertex_begin.push_back(static_cast<std::int64_t>(s.vertex_x_m.size()));
+    };
+    add_ring(p, n);
+    if (n_hole > 0) add_ring(hole, n_hole);
+    s.ring_begin.push_back(static_cast<std::int64_t>(s.vertex_begin.size()) - 1);
   }
 
   // one wall per edge of a ring, counter-clockwise seen from outside
@@ -1126,15 +1138,22 @@ class CityWriter {
     }
   }
 
-  // a horizontal polygon: counter-clockwise from above for a roof, reversed for a ground
+  // a horizontal polygon with an optional hole: as given (outer counter-clockwise from above,
+  // hole clockwise) for a roof, both rings reversed for a ground
   void add_flat(SurfaceType type, std::int32_t building_idx, const double* xs, const double* ys,
-                std::size_t n, double z_m) {
+                std::size_t n, double z_m, const double* hole_xs = nullptr,
+                const double* hole_ys = nullptr, std::size_t n_hole = 0) {
+    const auto fill = [&](const double* rx, const double* ry, std::size_t n_ring, Point3* out) {
+      for (std::size_t i = 0; i < n_ring; ++i) {
+        const std::size_t src = type == SurfaceType::kGround ? n_ring - 1 - i : i;
+        out[i] = Point3{rx[src], ry[src], z_m};
+      }
+    };
     std::array<Point3, 6> poly{};
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t src = type == SurfaceType::kGround ? n - 1 - i : i;
-      poly[i] = Point3{xs[src], ys[src], z_m};
-    }
-    add_surface(type, building_idx, poly.data(), n);
+    std::array<Point3, 4> hole{};
+    fill(xs, ys, n, poly.data());
+    if (n_hole > 0) fill(hole_xs, hole_ys, n_hole, hole.data());
+    add_surface(type, building_idx, poly.data(), n, hole.data(), n_hole);
   }
 
   void add_surfaces(const BuildingSpec& spec, std::int32_t building_idx, double ground_m,
@@ -1195,25 +1214,13 @@ class CityWriter {
     }
 
     if (spec.shape == Shape::kCourtyard) {
-      // the ring around the courtyard as four rectangles (surfaces have no holes)
-      const Rect outer{xs[0], ys[0], xs[1], ys[2]};
-      const Rect hole{spec.hole_x_m[0], spec.hole_y_m[0], spec.hole_x_m[2], spec.hole_y_m[1]};
-      const std::array<Rect, 4> parts{Rect{outer.x0_m, outer.y0_m, hole.x1_m, hole.y0_m},
-                                      Rect{hole.x1_m, outer.y0_m, outer.x1_m, hole.y1_m},
-                                      Rect{hole.x0_m, hole.y1_m, outer.x1_m, outer.y1_m},
-                                      Rect{outer.x0_m, hole.y0_m, hole.x0_m, outer.y1_m}};
-      for (const Rect& r : parts) {
-        const std::array<double, 4> px{r.x0_m, r.x1_m, r.x1_m, r.x0_m};
-        const std::array<double, 4> py{r.y0_m, r.y0_m, r.y1_m, r.y1_m};
-        add_flat(SurfaceType::kRoof, building_idx, px.data(), py.data(), 4, eaves_m);
-      }
+      // flat roof and ground with the courtyard as a hole; walls outside and around the courtyard
+      const double* hx = spec.hole_x_m.data();
+      const double* hy = spec.hole_y_m.data();
+      add_flat(SurfaceType::kRoof, building_idx, xs, ys, 4, eaves_m, hx, hy, 4);
       add_walls(building_idx, xs, ys, 4, ground_m, eaves_m);
-      add_walls(building_idx, spec.hole_x_m.data(), spec.hole_y_m.data(), 4, ground_m, eaves_m);
-      for (const Rect& r : parts) {
-        const std::array<double, 4> px{r.x0_m, r.x1_m, r.x1_m, r.x0_m};
-        const std::array<double, 4> py{r.y0_m, r.y0_m, r.y1_m, r.y1_m};
-        add_flat(SurfaceType::kGround, building_idx, px.data(), py.data(), 4, ground_m);
-      }
+      add_walls(building_idx, hx, hy, 4, ground_m, eaves_m);
+      add_flat(SurfaceType::kGround, building_idx, xs, ys, 4, ground_m, hx, hy, 4);
       return;
     }
 

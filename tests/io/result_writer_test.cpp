@@ -531,7 +531,8 @@ TEST_F(ResultWriterTest, UncreatableFileThrowsWithPath) {
   }
 }
 
-/// A tiny city: two buildings (the first with a hole), one roof surface, three street nodes with
+/// A tiny city: two buildings (the first with a hole), two surfaces (a roof with a hole and a
+/// ground), three street nodes with
 /// two segments, one block, one zone and a 2 x 3 terrain grid.
 sim::City tiny_city() {
   sim::City city;
@@ -563,16 +564,18 @@ sim::City tiny_city() {
   b.vertex_y_m = {0, 0, 10, 10, 4, 6, 4, 0, 0, 5, 5};
 
   sim::Surfaces& s = city.surfaces;
-  s.surface_id = {5001};
-  s.building_idx = {0};
-  s.type = {sim::SurfaceType::kRoof};
-  s.area_m2 = {96.0};
-  s.tilt_deg = {0.0};
-  s.azimuth_deg = {180.0};
-  s.vertex_begin = {0, 4};
-  s.vertex_x_m = {0, 10, 10, 0};
-  s.vertex_y_m = {0, 0, 10, 10};
-  s.vertex_z_m = {182, 182, 182, 182};
+  // surface 5001: roof of building 0 with the footprint's hole; 5002: ground of building 1
+  s.surface_id = {5001, 5002};
+  s.building_idx = {0, 1};
+  s.type = {sim::SurfaceType::kRoof, sim::SurfaceType::kGround};
+  s.area_m2 = {98.0, 50.0};
+  s.tilt_deg = {0.0, 180.0};
+  s.azimuth_deg = {180.0, 0.0};
+  s.ring_begin = {0, 2, 3};
+  s.vertex_begin = {0, 4, 7, 11};
+  s.vertex_x_m = {0, 10, 10, 0, 4, 4, 6, 20, 20, 30, 30};
+  s.vertex_y_m = {0, 0, 10, 10, 4, 6, 4, 0, 5, 5, 0};
+  s.vertex_z_m = {182, 182, 182, 182, 182, 182, 182, 171, 171, 171, 171};
 
   sim::Streets& st = city.streets;
   st.node_id = {1, 2, 3};
@@ -631,13 +634,14 @@ TEST_F(ResultWriterTest, WritesCityGroup) {
   EXPECT_EQ(read_int64s(f, "/city/building"), (std::vector<std::int64_t>{1001, 1002}));
   EXPECT_EQ(read_int64s(f, "/city/building_id"), (std::vector<std::int64_t>{1001, 1002}));
   EXPECT_EQ(read_int64s(f, "/city/street_id"), (std::vector<std::int64_t>{71, 72}));
-  EXPECT_EQ(read_int64s(f, "/city/surface"), (std::vector<std::int64_t>{5001}));
+  EXPECT_EQ(read_int64s(f, "/city/surface"), (std::vector<std::int64_t>{5001, 5002}));
   EXPECT_EQ(read_int64s(f, "/city/node"), (std::vector<std::int64_t>{1, 2, 3}));
   EXPECT_EQ(read_int64s(f, "/city/street"), (std::vector<std::int64_t>{71, 72}));
   EXPECT_EQ(read_int64s(f, "/city/zone"), (std::vector<std::int64_t>{9}));
   EXPECT_EQ(shape_of(f, "/city/footprint_node"), (std::vector<hsize_t>{11}));
   EXPECT_EQ(shape_of(f, "/city/footprint_part"), (std::vector<hsize_t>{3}));
-  EXPECT_EQ(shape_of(f, "/city/surface_node"), (std::vector<hsize_t>{4}));
+  EXPECT_EQ(shape_of(f, "/city/surface_part"), (std::vector<hsize_t>{3}));
+  EXPECT_EQ(shape_of(f, "/city/surface_node"), (std::vector<hsize_t>{11}));
   EXPECT_EQ(shape_of(f, "/city/terrain_elevation_m"), (std::vector<hsize_t>{2, 3}));
 
   // building columns, flags and the geometry link
@@ -666,9 +670,16 @@ TEST_F(ResultWriterTest, WritesCityGroup) {
             (std::vector<double>{0, 0, 10, 10, 4, 6, 4}));
 
   // surfaces, streets, zones, terrain
-  EXPECT_EQ(read_int32s(f, "/city/surface_node_count"), (std::vector<std::int32_t>{4}));
-  EXPECT_EQ(read_doubles(f, "/city/surface_z_m"), (std::vector<double>{182, 182, 182, 182}));
-  EXPECT_EQ(read_doubles(f, "/city/surface_azimuth_deg"), (std::vector<double>{180.0}));
+  EXPECT_EQ(string_attr(f, "/city/surface_polygon", "part_node_count"),
+            "surface_part_node_count");
+  EXPECT_EQ(string_attr(f, "/city/surface_polygon", "interior_ring"), "surface_interior_ring");
+  EXPECT_EQ(read_int32s(f, "/city/surface_node_count"), (std::vector<std::int32_t>{7, 4}));
+  EXPECT_EQ(read_int32s(f, "/city/surface_part_node_count"),
+            (std::vector<std::int32_t>{4, 3, 4}));
+  EXPECT_EQ(read_int32s(f, "/city/surface_interior_ring"), (std::vector<std::int32_t>{0, 1, 0}));
+  EXPECT_EQ(read_doubles(f, "/city/surface_z_m"),
+            (std::vector<double>{182, 182, 182, 182, 182, 182, 182, 171, 171, 171, 171}));
+  EXPECT_EQ(read_doubles(f, "/city/surface_azimuth_deg"), (std::vector<double>{180.0, 0.0}));
   EXPECT_EQ(read_int32s(f, "/city/to_node_idx"), (std::vector<std::int32_t>{1, 2}));
   EXPECT_EQ(read_doubles(f, "/city/speed_limit_mps"), (std::vector<double>{13.89, 8.33}));
   EXPECT_EQ(read_int32s(f, "/city/node_signalised"), (std::vector<std::int32_t>{0, 1, 0}));

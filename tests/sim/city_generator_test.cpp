@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -152,19 +153,29 @@ double polygon_segment_distance(const Polygon& poly, Pt a, Pt b) {
   return best;
 }
 
-// Newell normal of surface s (not normalised)
+// Newell normal of surface s, holes included (not normalised)
 std::array<double, 3> surface_normal(const City& city, std::size_t s) {
   const Surfaces& sf = city.surfaces;
-  const auto v0 = static_cast<std::size_t>(sf.vertex_begin[s]);
-  const auto v1 = static_cast<std::size_t>(sf.vertex_begin[s + 1]);
   std::array<double, 3> n{0.0, 0.0, 0.0};
-  for (std::size_t i = v0; i < v1; ++i) {
-    const std::size_t k = i + 1 == v1 ? v0 : i + 1;
-    n[0] += (sf.vertex_y_m[i] - sf.vertex_y_m[k]) * (sf.vertex_z_m[i] + sf.vertex_z_m[k]);
-    n[1] += (sf.vertex_z_m[i] - sf.vertex_z_m[k]) * (sf.vertex_x_m[i] + sf.vertex_x_m[k]);
-    n[2] += (sf.vertex_x_m[i] - sf.vertex_x_m[k]) * (sf.vertex_y_m[i] + sf.vertex_y_m[k]);
+  for (auto r = sf.ring_begin[s]; r < sf.ring_begin[s + 1]; ++r) {
+    const auto v0 = static_cast<std::size_t>(sf.vertex_begin[static_cast<std::size_t>(r)]);
+    const auto v1 = static_cast<std::size_t>(sf.vertex_begin[static_cast<std::size_t>(r) + 1]);
+    for (std::size_t i = v0; i < v1; ++i) {
+      const std::size_t k = i + 1 == v1 ? v0 : i + 1;
+      n[0] += (sf.vertex_y_m[i] - sf.vertex_y_m[k]) * (sf.vertex_z_m[i] + sf.vertex_z_m[k]);
+      n[1] += (sf.vertex_z_m[i] - sf.vertex_z_m[k]) * (sf.vertex_x_m[i] + sf.vertex_x_m[k]);
+      n[2] += (sf.vertex_x_m[i] - sf.vertex_x_m[k]) * (sf.vertex_y_m[i] + sf.vertex_y_m[k]);
+    }
   }
   return n;
+}
+
+// vertex range [first, end) of all rings of surface s
+std::pair<std::size_t, std::size_t> surface_vertices(const Surfaces& sf, std::size_t s) {
+  const auto r0 = static_cast<std::size_t>(sf.ring_begin[s]);
+  const auto r1 = static_cast<std::size_t>(sf.ring_begin[s + 1]);
+  return {static_cast<std::size_t>(sf.vertex_begin[r0]),
+          static_cast<std::size_t>(sf.vertex_begin[r1])};
 }
 
 // difference of two angles in degrees, folded into [0, 180]
@@ -298,9 +309,46 @@ TEST(CityGenerator, GabledRoofMatchesHandComputation) {
   EXPECT_EQ(s.azimuth_deg[surfaces[6]], 0.0);
 
   // ridge vertices sit at ground + height
-  const auto v0 = static_cast<std::size_t>(s.vertex_begin[surfaces[0]]);
+  const auto v0 = surface_vertices(s, surfaces[0]).first;
   EXPECT_NEAR(s.vertex_z_m[v0 + 2],
               city.buildings.ground_elevation_m[b] + city.buildings.height_m[b], 1e-9);
+}
+
+TEST(CityGenerator, CourtyardRoofAndGroundAreOnePolygonWithAHole) {
+  const City& city = default_city();
+  const Buildings& b = city.buildings;
+  std::size_t i = 0;
+  while (i < static_cast<std::size_t>(b.size()) && b.ring_begin[i + 1] - b.ring_begin[i] < 2) ++i;
+  ASSERT_LT(i, static_cast<std::size_t>(b.size())) << "no courtyard building";
+  const Polygon poly = footprint(city, i);
+  ASSERT_EQ(poly.size(), 2u);
+
+  // 1 roof, 4 + 4 walls, 1 ground; roof and ground hold the footprint rings (ground reversed)
+  const auto surfaces = surfaces_by_building(city)[i];
+  ASSERT_EQ(surfaces.size(), 10u);
+  const Surfaces& s = city.surfaces;
+  const std::size_t roof = surfaces.front();
+  const std::size_t ground = surfaces.back();
+  EXPECT_EQ(s.type[roof], SurfaceType::kRoof);
+  EXPECT_EQ(s.type[ground], SurfaceType::kGround);
+  for (const std::size_t k : {roof, ground}) {
+    ASSERT_EQ(s.ring_begin[k + 1] - s.ring_begin[k], 2);
+    const auto r = static_cast<std::size_t>(s.ring_begin[k]);
+    for (std::size_t h = 0; h < 2; ++h) {
+      const Ring& ring = poly[h];
+      const auto v0 = static_cast<std::size_t>(s.vertex_begin[r + h]);
+      ASSERT_EQ(static_cast<std::size_t>(s.vertex_begin[r + h + 1]) - v0, ring.size());
+      for (std::size_t v = 0; v < ring.size(); ++v) {
+        const std::size_t src = k == roof ? v : ring.size() - 1 - v;
+        EXPECT_EQ(s.vertex_x_m[v0 + v], ring[src].x);
+        EXPECT_EQ(s.vertex_y_m[v0 + v], ring[src].y);
+      }
+    }
+    // 1e-9 relative: Newell sums against the footprint shoelace
+    EXPECT_NEAR(s.area_m2[k], b.footprint_area_m2[i], 1e-9 * b.footprint_area_m2[i]);
+  }
+  EXPECT_EQ(s.tilt_deg[roof], 0.0);
+  EXPECT_EQ(s.tilt_deg[ground], 180.0);
 }
 
 TEST(CityGenerator, HippedRoofMatchesHandComputation) {
@@ -406,6 +454,7 @@ TEST(CityGenerator, SameOptionsGiveBitwiseIdenticalCity) {
   EXPECT_EQ(sa.area_m2, sb.area_m2);
   EXPECT_EQ(sa.tilt_deg, sb.tilt_deg);
   EXPECT_EQ(sa.azimuth_deg, sb.azimuth_deg);
+  EXPECT_EQ(sa.ring_begin, sb.ring_begin);
   EXPECT_EQ(sa.vertex_begin, sb.vertex_begin);
   EXPECT_EQ(sa.vertex_x_m, sb.vertex_x_m);
   EXPECT_EQ(sa.vertex_y_m, sb.vertex_y_m);
@@ -885,9 +934,10 @@ TEST_P(CityGeneratorInvariants, SurfacesFaceOutwardsWithConsistentAngles) {
           EXPECT_EQ(s.tilt_deg[k], 180.0);
           break;
       }
-      for (auto v = s.vertex_begin[k]; v < s.vertex_begin[k + 1]; ++v) {
-        min_z = std::min(min_z, s.vertex_z_m[static_cast<std::size_t>(v)]);
-        max_z = std::max(max_z, s.vertex_z_m[static_cast<std::size_t>(v)]);
+      const auto [v0, v1] = surface_vertices(s, k);
+      for (std::size_t v = v0; v < v1; ++v) {
+        min_z = std::min(min_z, s.vertex_z_m[v]);
+        max_z = std::max(max_z, s.vertex_z_m[v]);
       }
     }
     EXPECT_EQ(wall, edge_normal_deg.size());

@@ -54,6 +54,7 @@ City tiny_city() {
   s.area_m2 = {80.0};
   s.tilt_deg = {0.0};
   s.azimuth_deg = {0.0};
+  s.ring_begin = {0, 1};
   s.vertex_begin = {0, 4};
   s.vertex_x_m = {0.0, 10.0, 10.0, 0.0};
   s.vertex_y_m = {0.0, 0.0, 8.0, 8.0};
@@ -211,6 +212,27 @@ TEST(CityConsistency, BadRaggedOffsetsAreReported) {
   EXPECT_NE(message.find("surfaces.vertex_begin[0] holds 2 items, expected at least 3"),
             std::string::npos)
       << message;
+
+  city = tiny_city();
+  city.surfaces.ring_begin = {0, 2};
+  message = internal_error_message([&] { city.check_consistency(); });
+  EXPECT_NE(message.find("surfaces.ring_begin ends at 2, expected 1"), std::string::npos)
+      << message;
+}
+
+TEST(CityConsistency, SurfaceWithAHoleIsConsistent) {
+  City city = tiny_city();
+  Surfaces& s = city.surfaces;
+  s.area_m2 = {76.0};
+  s.vertex_begin = {0, 4, 8};
+  s.vertex_x_m = {0.0, 10.0, 10.0, 0.0, 4.0, 4.0, 6.0, 6.0};
+  s.vertex_y_m = {0.0, 0.0, 8.0, 8.0, 3.0, 5.0, 5.0, 3.0};
+  s.vertex_z_m.assign(8, 6.0);
+  const std::string message = internal_error_message([&] { city.check_consistency(); });
+  EXPECT_NE(message.find("surfaces.ring_begin ends at 1, expected 2"), std::string::npos)
+      << message;
+  s.ring_begin = {0, 2};
+  EXPECT_NO_THROW(city.check_consistency());
 }
 
 TEST(CityConsistency, IndexOutOfRangeIsReported) {

@@ -724,6 +724,7 @@ void ResultWriter::Impl::write_city(const sim::City& city) {
   nc.bare_dimension("footprint_part", n_rings);
   nc.bare_dimension("footprint_node", b.vertex_x_m.size());
   nc.coordinate<std::int64_t>("surface", view(s.surface_id), "1", "surface id");
+  nc.bare_dimension("surface_part", s.vertex_begin.size() - 1);
   nc.bare_dimension("surface_node", s.vertex_x_m.size());
   nc.coordinate<std::int64_t>("node", view(st.node_id), "1", "street network node id");
   nc.coordinate<std::int64_t>("street", view(st.street_id), "1", "street segment id");
@@ -798,20 +799,36 @@ void ResultWriter::Impl::write_city(const sim::City& city) {
   building_var("block_idx", view(b.block_idx), "1", "index of the block (0-based, -1 = none)");
   building_var("zone_idx", view(b.zone_idx), "1", "index of the zone (0-based, -1 = none)");
 
-  // surfaces: single-ring 3D polygons with their own geometry container
+  // surfaces: 3D polygons with holes, counts per surface and per ring, own geometry container
+  const std::size_t n_surface_rings = s.vertex_begin.size() - 1;
   std::vector<std::int32_t> surface_node_count(s.surface_id.size());
+  std::vector<std::int32_t> surface_part_node_count(n_surface_rings);
+  std::vector<std::int32_t> surface_interior_ring(n_surface_rings);
   for (std::size_t i = 0; i < surface_node_count.size(); ++i) {
-    surface_node_count[i] = count32(s.vertex_begin[i + 1] - s.vertex_begin[i]);
+    const auto first_ring = static_cast<std::size_t>(s.ring_begin[i]);
+    const auto end_ring = static_cast<std::size_t>(s.ring_begin[i + 1]);
+    surface_node_count[i] = count32(s.vertex_begin[end_ring] - s.vertex_begin[first_ring]);
+    for (std::size_t r = first_ring; r < end_ring; ++r) {
+      surface_part_node_count[r] = count32(s.vertex_begin[r + 1] - s.vertex_begin[r]);
+      surface_interior_ring[r] = r == first_ring ? 0 : 1;
+    }
   }
   const Hid surface_polygon = nc.variable<std::int32_t>(
       "surface_polygon", {}, std::span<const std::int32_t>(&container_value, 1), "1",
       "building surface polygons (3D)");
   write_string_attr(surface_polygon.get(), "geometry_type", "polygon");
   write_string_attr(surface_polygon.get(), "node_count", "surface_node_count");
+  write_string_attr(surface_polygon.get(), "part_node_count", "surface_part_node_count");
+  write_string_attr(surface_polygon.get(), "interior_ring", "surface_interior_ring");
   write_string_attr(surface_polygon.get(), "node_coordinates",
                     "surface_x_m surface_y_m surface_z_m");
   nc.variable<std::int32_t>("surface_node_count", {"surface"}, view(surface_node_count), "1",
-                            "nodes of each surface polygon");
+                            "nodes of each surface polygon, all rings");
+  nc.variable<std::int32_t>("surface_part_node_count", {"surface_part"},
+                            view(surface_part_node_count), "1", "nodes of each surface ring");
+  nc.variable<std::int32_t>("surface_interior_ring", {"surface_part"},
+                            view(surface_interior_ring), "1",
+                            "1 when the ring is a hole, 0 when outer");
   const Hid sx = nc.variable<double>("surface_x_m", {"surface_node"}, view(s.vertex_x_m), "m",
                                      "projected x of surface nodes");
   write_string_attr(sx.get(), "axis", "X");

@@ -60,17 +60,20 @@ struct Buildings {
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(building_id.size()); }
 };
 
-/// Planar building surfaces (roofs, walls, grounds) as 3D polygons, indexed by surface_idx.
-/// Surface s owns vertices [vertex_begin[s], vertex_begin[s+1]) (outer ring, not closed,
-/// counter-clockwise seen from outside the building, so the right-hand normal points outwards).
+/// Planar building surfaces (roofs, walls, grounds) as 3D polygons with holes, indexed by
+/// surface_idx. Ragged like footprints: surface s owns rings [ring_begin[s], ring_begin[s+1]);
+/// ring r owns vertices [vertex_begin[r], vertex_begin[r+1]). The first ring of a surface is its
+/// outer boundary, counter-clockwise seen from outside the building (so the right-hand normal
+/// points outwards); the others are holes, clockwise seen from outside. Rings are not closed.
 struct Surfaces {
   std::vector<std::int64_t> surface_id;    ///< stable external id
   std::vector<std::int32_t> building_idx;  ///< owning building
   std::vector<SurfaceType> type;           ///< roof, wall or ground
-  std::vector<double> area_m2;             ///< [m2] true (sloped) area
+  std::vector<double> area_m2;             ///< [m2] true (sloped) area, holes excluded
   std::vector<double> tilt_deg;            ///< [deg] 0 = facing up, 90 = vertical, 180 = down
   std::vector<double> azimuth_deg;         ///< [deg] outward normal, east of north, 0..360
-  std::vector<std::int64_t> vertex_begin{0};  ///< n_surfaces + 1 offsets into vertex_*
+  std::vector<std::int64_t> ring_begin{0};    ///< n_surfaces + 1 offsets into rings
+  std::vector<std::int64_t> vertex_begin{0};  ///< n_rings + 1 offsets into vertex_*
   std::vector<double> vertex_x_m;          ///< [m] projected x
   std::vector<double> vertex_y_m;          ///< [m] projected y
   std::vector<double> vertex_z_m;          ///< [m] elevation above the vertical datum
