@@ -1,0 +1,171 @@
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <citytwin/mobility/readers/sumo_net.hpp>
+#include <citytwin/sim/error.hpp>
+
+namespace citytwin::mobility {
+namespace {
+
+// Two edges through a signalised junction J1: E0 (a sidewalk and a car lane, 50 km/h) and E1
+// (a 30 km/h bicycle-only edge), an internal edge inside J1, a two-phase traffic light.
+const char* const kTinyNet = R"(<?xml version="1.0" encoding="UTF-8"?>
+<net version="1.16" junctionCornerDetail="5" limitTurnSpeed="5.50">
+    <location netOffset="-385000.00,-6670000.00" convBoundary="0.00,0.00,150.00,0.00" origBoundary="24.93,60.16,24.95,60.17" projParameter="+proj=utm +zone=35 +ellps=WGS84 +datum=WGS84 +units=m +no_defs"/>
+    <edge id=":J1_0" function="internal">
+        <lane id=":J1_0_0" index="0" speed="8.00" length="4.00" shape="98.00,-1.60 102.00,-1.60"/>
+    </edge>
+    <edge id="E0" from="J0" to="J1" priority="2" type="highway.primary" name="Test Street">
+        <lane id="E0_0" index="0" allow="pedestrian" speed="2.78" length="100.00" shape="0.00,-4.80 98.00,-4.80"/>
+        <lane id="E0_1" index="1" disallow="pedestrian" speed="13.89" length="100.00" shape="0.00,-1.60 98.00,-1.60"/>
+    </edge>
+    <edge id="E1" from="J1" to="J2" priority="1">
+        <lane id="E1_0" index="0" allow="bicycle" speed="8.33" length="50.50" shape="102.00,-1.60 150.00,-1.60"/>
+    </edge>
+    <tlLogic id="J1" type="static" programID="0" offset="5">
+        <phase duration="31" state="G"/>
+        <phase duration="29" state="r"/>
+    </tlLogic>
+    <junction id="J0" type="dead_end" x="0.00" y="0.00" z="10.00" incLanes="" intLanes="" shape="0.00,0.00"/>
+    <junction id="J1" type="traffic_light" x="100.00" y="0.00" z="11.00" incLanes="E0_0 E0_1" intLanes=":J1_0_0" shape="100.00,0.00"/>
+    <junction id="J2" type="dead_end" x="150.00" y="0.00" incLanes="E1_0" intLanes="" shape="150.00,0.00"/>
+    <junction id=":J1_0_0" type="internal" x="100.00" y="-1.60" incLanes="" intLanes=""/>
+    <connection from="E0" to="E1" fromLane="1" toLane="0" via=":J1_0_0" tl="J1" linkIndex="0" dir="s" state="O"/>
+    <connection from=":J1_0" to="E1" fromLane="0" toLane="0" dir="s" state="M"/>
+</net>
+)";
+
+TEST(SumoNet, TinyNetExactValues) {
+  const SumoNet sumo = parse_sumo_net(kTinyNet, "tiny.net.xml");
+  const StreetNetwork& net = sumo.network;
+
+  // location
+  EXPECT_DOUBLE_EQ(sumo.location.net_offset_x_m, -385000.0);
+  EXPECT_DOUBLE_EQ(sumo.location.net_offset_y_m, -6670000.0);
+  EXPECT_EQ(sumo.location.proj_parameter.rfind("+proj=utm +zone=35", 0), 0U);
+  EXPECT_EQ(sumo.location.conv_boundary, "0.00,0.00,150.00,0.00");
+
+  // junctions, internal ones skipped; ids are 1-based positions
+  ASSERT_EQ(net.n_nodes(), 3);
+  EXPECT_EQ(net.node_external_id, (std::vector<std::string>{"J0", "J1", "J2"}));
+  EXPECT_EQ(net.node_id, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(net.node_idx("J1"), 1);
+  EXPECT_DOUBLE_EQ(net.node_x_m[1], 100.0);
+  EXPECT_DOUBLE_EQ(net.node_z_m[1], 11.0);
+  EXPECT_DOUBLE_EQ(net.node_z_m[2], 0.0);
+  EXPECT_EQ(net.node_signalised, (std::vector<std::uint8_t>{0, 1, 0}));
+  EXPECT_EQ(net.node_signal_program_idx, (std::vector<std::int32_t>{-1, 0, -1}));
+
+  // edges: internal skipped
+  EXPECT_EQ(sumo.n_internal_edges_skipped, 1);
+  ASSERT_EQ(net.n_links(), 2);
+  const auto e0 = static_cast<std::size_t>(net.link_idx("E0"));
+  const auto e1 = static_cast<std::size_t>(net.link_idx("E1"));
+  EXPECT_EQ(net.link_id[e0], 1);
+  EXPECT_EQ(net.from_node_idx[e0], 0);
+  EXPECT_EQ(net.to_node_idx[e0], 1);
+  EXPECT_DOUBLE_EQ(net.length_m[e0], 100.0);
+  EXPECT_EQ(net.lanes[e0], 1);  // the sidewalk is no car lane
+  EXPECT_DOUBLE_EQ(net.free_speed_mps[e0], 13.89);
+  EXPECT_DOUBLE_EQ(net.flow_capacity_veh_per_h[e0], 1800.0);  // 50 km/h class
+  EXPECT_EQ(net.modes[e0], kModeAll);
+  EXPECT_EQ(net.highway_class[e0], HighwayClass::kPrimary);
+  EXPECT_EQ(net.name[e0], "Test Street");
+  EXPECT_DOUBLE_EQ(net.grade_frac[e0], 1.0 / 100.0);
+  EXPECT_DOUBLE_EQ(net.storage_capacity_veh[e0], 100.0 / 7.5);
+  EXPECT_DOUBLE_EQ(net.length_m[e1], 50.5);
+  EXPECT_EQ(net.modes[e1], kModeBike);
+  EXPECT_EQ(net.lanes[e1], 1);
+  EXPECT_DOUBLE_EQ(net.free_speed_mps[e1], kBikeFreeSpeedMps);
+  EXPECT_DOUBLE_EQ(net.flow_capacity_veh_per_h[e1], 2000.0);
+  EXPECT_EQ(net.highway_class[e1], HighwayClass::kOther);
+
+  // connections: only the one between normal edges
+  const LaneConnections& c = sumo.connections;
+  ASSERT_EQ(c.size(), 1);
+  EXPECT_EQ(c.from_link_idx[0], static_cast<std::int32_t>(e0));
+  EXPECT_EQ(c.from_lane[0], 1);
+  EXPECT_EQ(c.to_link_idx[0], static_cast<std::int32_t>(e1));
+  EXPECT_EQ(c.to_lane[0], 0);
+  EXPECT_EQ(c.via[0], ":J1_0_0");
+  EXPECT_EQ(c.signal_program_idx[0], 0);
+  EXPECT_EQ(c.link_index[0], 0);
+  EXPECT_EQ(c.direction[0], 's');
+
+  // the signal program
+  const SignalPrograms& p = net.signal_programs;
+  ASSERT_EQ(p.size(), 1);
+  EXPECT_EQ(p.program_id[0], "J1");
+  EXPECT_EQ(p.program_name[0], "0");
+  EXPECT_EQ(p.type[0], "static");
+  EXPECT_DOUBLE_EQ(p.offset_s[0], 5.0);
+  EXPECT_EQ(p.phase_begin, (std::vector<std::int64_t>{0, 2}));
+  EXPECT_EQ(p.phase_duration_s, (std::vector<double>{31.0, 29.0}));
+  EXPECT_EQ(p.phase_state, (std::vector<std::string>{"G", "r"}));
+
+  // stars
+  EXPECT_EQ(net.out_begin, (std::vector<std::int64_t>{0, 1, 2, 2}));
+  EXPECT_EQ(net.in_begin, (std::vector<std::int64_t>{0, 0, 1, 2}));
+}
+
+// the tiny net with one edit
+std::string edited(const std::string& from, const std::string& to) {
+  std::string text = kTinyNet;
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST(SumoNet, EdgeWithUnknownJunctionNamesFileAndLine) {
+  // E1 is on line 11 of the document
+  const std::string xml =
+      edited(R"(<edge id="E1" from="J1" to="J2")", R"(<edge id="E1" from="J1" to="J9")");
+  try {
+    static_cast<void>(parse_sumo_net(xml, "bad.net.xml"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.first().line, 11) << what;
+    EXPECT_EQ(e.first().key, "edge 'E1'.to");
+    EXPECT_NE(what.find("bad.net.xml:11:"), std::string::npos) << what;
+    EXPECT_NE(what.find("edge 'E1' references unknown junction 'J9' in 'to'"), std::string::npos)
+        << what;
+  }
+}
+
+TEST(SumoNet, CollectsEveryProblem) {
+  std::string xml = edited(R"(speed="13.89")", R"(speed="fast")");
+  xml.replace(xml.find(R"(tl="J1")"), 7, R"(tl="J7")");
+  try {
+    static_cast<void>(parse_sumo_net(xml, "bad.net.xml"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    ASSERT_EQ(e.issues().size(), 2U) << what;
+    EXPECT_NE(what.find("bad.net.xml:9:"), std::string::npos) << what;
+    EXPECT_NE(what.find("speed=\"fast\", which is not a number"), std::string::npos) << what;
+    EXPECT_NE(what.find("unknown tlLogic 'J7'"), std::string::npos) << what;
+  }
+}
+
+TEST(SumoNet, SyntaxErrorAndMissingFile) {
+  try {
+    static_cast<void>(parse_sumo_net("<net>\n  <edge id=\"E0\"\n</net>\n", "cut.net.xml"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cut.net.xml:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("XML syntax error"), std::string::npos) << e.what();
+  }
+  try {
+    static_cast<void>(read_sumo_net("/nonexistent/city.net.xml"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/city.net.xml: error: cannot open"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace citytwin::mobility
