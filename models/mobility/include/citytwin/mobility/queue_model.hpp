@@ -1,0 +1,182 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <citytwin/mobility/router.hpp>
+#include <citytwin/mobility/street_network.hpp>
+
+namespace citytwin::mobility {
+
+/// Settings of the mesoscopic link-queue model (docs/models/mobility.md#traffic-flow).
+struct QueueModelConfig {
+  double dt_s = 1.0;             ///< [s] time step, > 0
+  double stuck_time_s = 10.0;    ///< [s] a blocked vehicle waiting longer is pushed on (MATSim)
+  double interval_s = 900.0;     ///< [s] length of a link statistics interval, multiple of dt_s
+  double end_time_s = 172800.0;  ///< [s] the run stops here even if vehicles are still out
+  double flow_capacity_factor = 1.0;     ///< [1] scales flow capacities (sample runs), > 0
+  double storage_capacity_factor = 1.0;  ///< [1] scales storage capacities, > 0
+  double bike_speed_mps = 15.0 / 3.6;    ///< [m s-1] cyclist speed on the flat
+  double bike_grade_slowdown = 10.0;     ///< [1] k in speed = base × max(0.3, 1 − k·grade)
+  double walk_speed_mps = 1.4;           ///< [m s-1] pedestrian speed
+  std::uint64_t seed = 0;                ///< seed of the merge draws at nodes
+};
+
+/// The trips to simulate, one per vehicle (vehicle_idx), routes as compressed rows: vehicle v
+/// follows route_link_idx[route_begin[v] .. route_begin[v+1]), consecutive links joined.
+struct Trips {
+  std::vector<double> departure_s;           ///< [s] departure time, >= 0 (n_vehicles)
+  std::vector<std::uint8_t> mode;            ///< kModeCar, kModeBike or kModeWalk (n_vehicles)
+  std::vector<std::int64_t> route_begin{0};  ///< n_vehicles + 1 offsets into route_link_idx
+  std::vector<std::int32_t> route_link_idx;  ///< links of all routes, in travel order
+
+  /// Number of vehicles.
+  [[nodiscard]] std::int64_t n_vehicles() const {
+    return static_cast<std::int64_t>(departure_s.size());
+  }
+  /// Appends a trip; returns its vehicle_idx.
+  std::int32_t add(double trip_departure_s, std::uint8_t trip_mode,
+                   const std::vector<std::int32_t>& link_idx);
+};
+
+/// The mutable state of the queue model: everything that changes during a run, as columns.
+/// Vehicles sit in exactly one intrusive FIFO at a time (a link's waiting list, its queue or its
+/// buffer), chained through next_vehicle_idx.
+struct QueueState {
+  std::int64_t tick = 0;  ///< [1] next tick to simulate; time = tick × dt_s
+
+  // per link (n_links)
+  std::vector<std::int32_t> queue_head;         ///< first vehicle on the link, -1 if none
+  std::vector<std::int32_t> queue_tail;         ///< last vehicle on the link
+  std::vector<std::int32_t> queue_last_due;     ///< last queued vehicle past its exit tick, or -1
+  std::vector<std::int32_t> n_queue_due;        ///< [veh] vehicles in the queue past exit tick
+  std::vector<std::int32_t> buffer_head;        ///< first vehicle waiting to cross the node
+  std::vector<std::int32_t> buffer_tail;        ///< last vehicle in the buffer
+  std::vector<std::int32_t> n_buffer;           ///< [veh] vehicles in the buffer
+  std::vector<std::int64_t> buffer_moved_tick;  ///< [1] tick the buffer last moved
+  std::vector<std::int32_t> wait_head;          ///< first departing vehicle waiting to enter
+  std::vector<std::int32_t> wait_tail;          ///< last departing vehicle waiting to enter
+  std::vector<std::int32_t> n_on_link;          ///< [veh] vehicles in queue and buffer
+  std::vector<std::int32_t> n_entered;          ///< [veh] entries this tick (written by from node)
+  std::vector<std::int32_t> n_left;             ///< [veh] exits this tick (written by to node)
+  std::vector<double> flow_credit_veh;          ///< [veh] accumulated outflow capacity
+
+  // per link, current statistics interval (n_links)
+  std::vector<std::int32_t> interval_volume_veh;     ///< [veh] vehicles that left the link
+  std::vector<std::int64_t> interval_time_ticks;     ///< [1] sum of their ticks on the link
+  std::vector<std::int64_t> interval_occupancy_veh;  ///< [veh] sum over ticks of n_on_link
+  std::vector<std::int64_t> interval_queue_veh;      ///< [veh] sum over ticks of queued vehicles
+  std::int64_t interval_start_tick = 0;              ///< [1] first tick of the interval
+
+  // per vehicle (n_vehicles)
+  std::vector<std::int32_t> next_vehicle_idx;  ///< next vehicle in the same FIFO, -1 at the end
+  std::vector<std::int64_t> route_pos;         ///< index into route_link_idx of the current link
+  std::vector<std::int64_t> enter_tick;        ///< [1] tick the vehicle entered its link
+  std::vector<std::int64_t> exit_tick;         ///< [1] earliest tick it may leave its link
+  std::vector<std::int64_t> depart_tick;       ///< [1] departure tick
+  std::vector<std::int64_t> arrive_tick;       ///< [1] arrival tick, -1 while travelling
+  std::vector<std::int32_t> stuck_count;       ///< [1] forced moves after stuck_time_s
+
+  // departures in (tick, vehicle_idx) order
+  std::vector<std::int32_t> departure_order;  ///< vehicles sorted by departure tick
+  std::int64_t next_departure = 0;            ///< next entry of departure_order to release
+  std::int64_t n_arrived = 0;                 ///< [veh] vehicles that arrived
+  std::int64_t n_in_network = 0;              ///< [veh] cars departed and not arrived
+};
+
+/// Per-link statistics for each interval, row-major (interval, link): entry i × n_links + l.
+struct LinkIntervalStats {
+  double interval_s = 0.0;                 ///< [s] interval length (the last may be shorter)
+  std::int64_t n_links = 0;                ///< [1] links per row
+  std::vector<double> start_s;             ///< [s] start of each interval (n_intervals)
+  std::vector<std::int32_t> volume_veh;    ///< [veh] cars that left the link
+  std::vector<double> mean_speed_mps;      ///< [m s-1] space-mean speed, free speed if none left
+  std::vector<double> density_veh_per_km;  ///< [veh km-1] mean vehicles on the link / length
+  std::vector<double> queue_veh;           ///< [veh] mean vehicles held past their exit time
+
+  /// Number of intervals.
+  [[nodiscard]] std::int64_t n_intervals() const {
+    return static_cast<std::int64_t>(start_s.size());
+  }
+};
+
+/// Per-vehicle results (n_vehicles).
+struct TripTable {
+  std::vector<double> departure_s;    ///< [s] simulated departure (departure tick × dt_s)
+  std::vector<double> arrival_s;      ///< [s] arrival, NaN if not arrived by end_time_s
+  std::vector<double> travel_time_s;  ///< [s] arrival − departure, NaN if not arrived
+  std::vector<double> distance_m;     ///< [m] length of the links completed
+  std::vector<double> delay_s;        ///< [s] travel time − free-flow time, NaN if not arrived
+  std::vector<std::int32_t> stuck_count;  ///< [1] times pushed on after stuck_time_s
+  std::vector<std::uint8_t> arrived;      ///< 1 if arrived
+};
+
+/// Everything a run returns.
+struct QueueModelResult {
+  TripTable trips;                     ///< per vehicle
+  LinkIntervalStats link_stats;        ///< per link and interval (cars)
+  std::int64_t n_ticks = 0;            ///< [1] ticks simulated
+  std::int64_t n_link_traversals = 0;  ///< [1] vehicle-links completed by cars
+  std::int64_t n_stuck_releases = 0;   ///< [1] forced moves
+};
+
+/// The mesoscopic link-queue model (docs/models/mobility.md#traffic-flow): static per-link data
+/// derived once from the graph, the trips and the config, and the functions that advance a
+/// QueueState. Immutable after construction: step() changes only the state it is given. The
+/// graph's columns and `trips` are referenced, not copied, and must outlive the model.
+/// Thread-safe for const use; one step() at a time per state.
+class QueueModel {
+ public:
+  /// Checks the graph, trips (routes connected, modes allowed, departures >= 0) and config, and
+  /// derives per-link free-flow ticks, capacities and storage. Throws std::invalid_argument
+  /// naming the field and the first bad vehicle or link.
+  QueueModel(const LinkGraph& graph, const Trips& trips, const QueueModelConfig& config);
+
+  /// A fresh state at tick 0: no vehicle departed.
+  [[nodiscard]] QueueState initial_state() const;
+
+  /// Advances `state` by one tick: departures, link phase (queue → buffer, arrivals), node phase
+  /// (buffers → next links, merge by capacity), counts; appends finished statistics intervals to
+  /// `stats`. Parallel over links and nodes (OpenMP, static), identical on any thread count.
+  void step(QueueState& state, LinkIntervalStats& stats) const;
+
+  /// True when every vehicle arrived or end_time_s is reached.
+  [[nodiscard]] bool done(const QueueState& state) const;
+
+  /// Runs from a fresh state until done() and returns the trip table and link statistics.
+  [[nodiscard]] QueueModelResult run() const;
+
+  /// The trip table of `state` (arrived or not).
+  [[nodiscard]] TripTable trip_table(const QueueState& state) const;
+
+  /// [1] ticks a car needs to cross link l at free flow: max(1, ceil(length / speed / dt)).
+  [[nodiscard]] std::int64_t free_ticks(std::int64_t link_idx) const {
+    return free_ticks_[static_cast<std::size_t>(link_idx)];
+  }
+  /// [veh] storage of link l used by the model (see docs: at least capacity × free time, >= 1).
+  [[nodiscard]] std::int32_t storage_veh(std::int64_t link_idx) const {
+    return storage_veh_[static_cast<std::size_t>(link_idx)];
+  }
+  /// [1] ticks a vehicle of `mode` needs on link l at its own free speed.
+  [[nodiscard]] std::int64_t mode_ticks(std::int64_t link_idx, std::uint8_t mode) const;
+
+ private:
+  void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
+  void link_phase(QueueState& state) const;
+  void node_phase(QueueState& state) const;
+  void enter_link(QueueState& state, std::int32_t vehicle, std::int32_t link) const;
+
+  const LinkGraph graph_;
+  const Trips& trips_;
+  QueueModelConfig config_;
+  std::int64_t interval_ticks_ = 1;
+  std::int64_t end_tick_ = 0;
+  std::int32_t max_in_degree_ = 0;
+  std::vector<std::int64_t> free_ticks_;   // [1] car free-flow ticks per link
+  std::vector<double> capacity_per_tick_;  // [veh] outflow per tick per link
+  std::vector<double> credit_max_veh_;     // [veh] cap of flow_credit_veh
+  std::vector<std::int32_t> buffer_veh_;   // [veh] buffer size per link
+  std::vector<std::int32_t> storage_veh_;  // [veh] storage per link
+};
+
+}  // namespace citytwin::mobility

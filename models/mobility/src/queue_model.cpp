@@ -1,0 +1,536 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include <citytwin/mobility/queue_model.hpp>
+#include <citytwin/sim/rng.hpp>
+
+namespace citytwin::mobility {
+
+namespace {
+
+// [1] tolerance of the tick roundings, so that 10.0000000001 ticks still count as 10
+constexpr double kTickEps = 1e-9;
+// random stream of the merge draws at nodes
+constexpr std::uint32_t kMergeStream = sim::stream_id("mobility.queue.merge");
+// [1] below this many links or nodes a tick runs on one thread (parallel regions cost more)
+constexpr std::int64_t kParallelMin = 2048;
+
+[[noreturn]] void bad_argument(const std::string& what) { throw std::invalid_argument(what); }
+
+// [1] whole ticks to cover `time_s`, at least one
+std::int64_t ticks_for(double time_s, double dt_s) {
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(time_s / dt_s - kTickEps)));
+}
+
+std::string vehicle_at(std::int64_t v) { return "trips vehicle " + std::to_string(v) + ": "; }
+
+}  // namespace
+
+std::int32_t Trips::add(double trip_departure_s, std::uint8_t trip_mode,
+                        const std::vector<std::int32_t>& link_idx) {
+  departure_s.push_back(trip_departure_s);
+  mode.push_back(trip_mode);
+  route_link_idx.insert(route_link_idx.end(), link_idx.begin(), link_idx.end());
+  route_begin.push_back(static_cast<std::int64_t>(route_link_idx.size()));
+  return static_cast<std::int32_t>(departure_s.size() - 1);
+}
+
+QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueModelConfig& config)
+    : graph_(graph), trips_(trips), config_(config) {
+  validate_link_graph(graph_);
+
+  // config
+  const auto positive = [](const char* name, double value) {
+    if (!(value > 0.0) || !std::isfinite(value)) {
+      bad_argument(std::string("queue model: ") + name + " must be finite and > 0 (got " +
+                   std::to_string(value) + ")");
+    }
+  };
+  positive("dt_s", config_.dt_s);
+  positive("interval_s", config_.interval_s);
+  positive("flow_capacity_factor", config_.flow_capacity_factor);
+  positive("storage_capacity_factor", config_.storage_capacity_factor);
+  positive("bike_speed_mps", config_.bike_speed_mps);
+  positive("walk_speed_mps", config_.walk_speed_mps);
+  if (!(config_.stuck_time_s >= 0.0)) {
+    bad_argument("queue model: stuck_time_s must be >= 0 (got " +
+                 std::to_string(config_.stuck_time_s) + ")");
+  }
+  if (!(config_.bike_grade_slowdown >= 0.0)) {
+    bad_argument("queue model: bike_grade_slowdown must be >= 0 (got " +
+                 std::to_string(config_.bike_grade_slowdown) + ")");
+  }
+  if (!(config_.end_time_s >= 0.0) || !std::isfinite(config_.end_time_s)) {
+    bad_argument("queue model: end_time_s must be finite and >= 0 (got " +
+                 std::to_string(config_.end_time_s) + ")");
+  }
+  interval_ticks_ = std::llround(config_.interval_s / config_.dt_s);
+  if (interval_ticks_ < 1 || std::abs(static_cast<double>(interval_ticks_) * config_.dt_s -
+                                      config_.interval_s) > 1e-9 * config_.interval_s) {
+    bad_argument("queue model: interval_s must be a whole multiple of dt_s (got " +
+                 std::to_string(config_.interval_s) + " s with dt_s " +
+                 std::to_string(config_.dt_s) + " s)");
+  }
+  end_tick_ = static_cast<std::int64_t>(std::floor(config_.end_time_s / config_.dt_s + kTickEps));
+
+  // trips: sizes, departures, connected routes, allowed modes
+  const std::int64_t n_vehicles = trips_.n_vehicles();
+  const std::int64_t n_links = graph_.n_links();
+  if (static_cast<std::int64_t>(trips_.mode.size()) != n_vehicles ||
+      static_cast<std::int64_t>(trips_.route_begin.size()) != n_vehicles + 1 ||
+      trips_.route_begin.front() != 0 ||
+      trips_.route_begin.back() != static_cast<std::int64_t>(trips_.route_link_idx.size())) {
+    bad_argument(
+        "trips: mode needs n_vehicles entries and route_begin n_vehicles + 1 offsets "
+        "from 0 to the size of route_link_idx");
+  }
+  if (n_vehicles >= std::numeric_limits<std::int32_t>::max()) {
+    bad_argument("trips: too many vehicles (max 2^31 - 2)");
+  }
+  for (std::int64_t v = 0; v < n_vehicles; ++v) {
+    const auto i = static_cast<std::size_t>(v);
+    const double dep_s = trips_.departure_s[i];
+    if (!(dep_s >= 0.0) || !std::isfinite(dep_s)) {
+      bad_argument(vehicle_at(v) + "departure_s must be finite and >= 0 (got " +
+                   std::to_string(dep_s) + ")");
+    }
+    const std::uint8_t m = trips_.mode[i];
+    if (m != kModeCar && m != kModeBike && m != kModeWalk) {
+      bad_argument(vehicle_at(v) + "mode must be kModeCar, kModeBike or kModeWalk (got " +
+                   std::to_string(m) + ")");
+    }
+    const std::int64_t b = trips_.route_begin[i];
+    const std::int64_t e = trips_.route_begin[i + 1];
+    if (e < b) bad_argument(vehicle_at(v) + "route_begin decreases");
+    for (std::int64_t j = b; j < e; ++j) {
+      const std::int32_t l = trips_.route_link_idx[static_cast<std::size_t>(j)];
+      if (l < 0 || l >= n_links) {
+        bad_argument(vehicle_at(v) + "route link " + std::to_string(l) + " out of range");
+      }
+      const auto li = static_cast<std::size_t>(l);
+      if (!graph_.modes.empty() && (graph_.modes[li] & m) == 0) {
+        bad_argument(vehicle_at(v) + "link " + std::to_string(l) + " does not allow mode " +
+                     std::to_string(m));
+      }
+      if (j > b) {
+        const auto prev =
+            static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(j - 1)]);
+        if (graph_.to_node_idx[prev] != graph_.from_node_idx[li]) {
+          bad_argument(vehicle_at(v) + "route links " + std::to_string(prev) + " and " +
+                       std::to_string(l) + " are not joined");
+        }
+      }
+    }
+  }
+
+  // per link: free-flow ticks, outflow per tick, buffer and storage (docs: #traffic-flow)
+  const auto nl = static_cast<std::size_t>(n_links);
+  free_ticks_.resize(nl);
+  capacity_per_tick_.resize(nl);
+  credit_max_veh_.resize(nl);
+  buffer_veh_.resize(nl);
+  storage_veh_.resize(nl);
+  for (std::size_t l = 0; l < nl; ++l) {
+    free_ticks_[l] = ticks_for(graph_.length_m[l] / graph_.free_speed_mps[l], config_.dt_s);
+    const double cap =
+        graph_.flow_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+    capacity_per_tick_[l] = cap;
+    credit_max_veh_[l] = std::max(1.0, cap);
+    buffer_veh_[l] = static_cast<std::int32_t>(std::max(1.0, std::ceil(cap - kTickEps)));
+    const double stored =
+        std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
+    const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
+    const double storage = std::max({1.0, stored, moving});
+    if (storage > 1e9)
+      bad_argument("link graph: storage of link " + std::to_string(l) + " too large");
+    storage_veh_[l] = static_cast<std::int32_t>(storage);
+  }
+  for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
+    const auto i = static_cast<std::size_t>(n);
+    max_in_degree_ = std::max(
+        max_in_degree_, static_cast<std::int32_t>(graph_.in_begin[i + 1] - graph_.in_begin[i]));
+  }
+}
+
+std::int64_t QueueModel::mode_ticks(std::int64_t link_idx, std::uint8_t mode) const {
+  const auto l = static_cast<std::size_t>(link_idx);
+  if (mode == kModeCar) return free_ticks_[l];
+  double speed_mps = config_.walk_speed_mps;
+  if (mode == kModeBike) {
+    // climbs slow cyclists down: base × max(0.3, 1 − k·grade); descents keep the base speed
+    const double grade = graph_.grade_frac.empty() ? 0.0 : std::max(0.0, graph_.grade_frac[l]);
+    speed_mps = config_.bike_speed_mps * std::max(0.3, 1.0 - config_.bike_grade_slowdown * grade);
+  }
+  speed_mps = std::min(speed_mps, graph_.free_speed_mps[l]);
+  return ticks_for(graph_.length_m[l] / speed_mps, config_.dt_s);
+}
+
+QueueState QueueModel::initial_state() const {
+  QueueState s;
+  const auto nl = static_cast<std::size_t>(graph_.n_links());
+  const auto nv = static_cast<std::size_t>(trips_.n_vehicles());
+
+  // links: empty FIFOs, full flow credit
+  s.queue_head.assign(nl, -1);
+  s.queue_tail.assign(nl, -1);
+  s.queue_last_due.assign(nl, -1);
+  s.n_queue_due.assign(nl, 0);
+  s.buffer_head.assign(nl, -1);
+  s.buffer_tail.assign(nl, -1);
+  s.n_buffer.assign(nl, 0);
+  s.buffer_moved_tick.assign(nl, 0);
+  s.wait_head.assign(nl, -1);
+  s.wait_tail.assign(nl, -1);
+  s.n_on_link.assign(nl, 0);
+  s.n_entered.assign(nl, 0);
+  s.n_left.assign(nl, 0);
+  s.flow_credit_veh = credit_max_veh_;
+  s.interval_volume_veh.assign(nl, 0);
+  s.interval_time_ticks.assign(nl, 0);
+  s.interval_occupancy_veh.assign(nl, 0);
+  s.interval_queue_veh.assign(nl, 0);
+
+  // vehicles: not departed; departures sorted by (tick, vehicle_idx)
+  s.next_vehicle_idx.assign(nv, -1);
+  s.route_pos.assign(trips_.route_begin.begin(), trips_.route_begin.end() - 1);
+  s.enter_tick.assign(nv, 0);
+  s.exit_tick.assign(nv, 0);
+  s.arrive_tick.assign(nv, -1);
+  s.stuck_count.assign(nv, 0);
+  s.depart_tick.resize(nv);
+  for (std::size_t v = 0; v < nv; ++v) {
+    s.depart_tick[v] =
+        static_cast<std::int64_t>(std::ceil(trips_.departure_s[v] / config_.dt_s - kTickEps));
+    s.depart_tick[v] = std::max<std::int64_t>(0, s.depart_tick[v]);
+  }
+  s.departure_order.resize(nv);
+  std::iota(s.departure_order.begin(), s.departure_order.end(), 0);
+  std::stable_sort(s.departure_order.begin(), s.departure_order.end(),
+                   [&](std::int32_t a, std::int32_t b) {
+                     return s.depart_tick[static_cast<std::size_t>(a)] <
+                            s.depart_tick[static_cast<std::size_t>(b)];
+                   });
+  return s;
+}
+
+bool QueueModel::done(const QueueState& state) const {
+  return state.n_arrived == trips_.n_vehicles() || state.tick >= end_tick_;
+}
+
+void QueueModel::enter_link(QueueState& s, std::int32_t vehicle, std::int32_t link) const {
+  // append to the link's queue; only the link's from node (or the departures) call this
+  const auto v = static_cast<std::size_t>(vehicle);
+  const auto l = static_cast<std::size_t>(link);
+  s.enter_tick[v] = s.tick;
+  s.exit_tick[v] = s.tick + free_ticks_[l];
+  s.next_vehicle_idx[v] = -1;
+  if (s.queue_tail[l] < 0) {
+    s.queue_head[l] = vehicle;
+  } else {
+    s.next_vehicle_idx[static_cast<std::size_t>(s.queue_tail[l])] = vehicle;
+  }
+  s.queue_tail[l] = vehicle;
+  ++s.n_entered[l];
+}
+
+void QueueModel::link_phase(QueueState& s) const {
+  const std::int64_t n_links = graph_.n_links();
+  const std::int64_t k = s.tick;
+  std::int64_t n_arrived = 0;
+#pragma omp parallel for schedule(static) reduction(+ : n_arrived) if (n_links >= kParallelMin)
+  for (std::int64_t li = 0; li < n_links; ++li) {
+    const auto l = static_cast<std::size_t>(li);
+    if (s.queue_head[l] < 0) {
+      // empty queue: the credit stays full
+      s.flow_credit_veh[l] = credit_max_veh_[l];
+      continue;
+    }
+    s.flow_credit_veh[l] =
+        std::min(s.flow_credit_veh[l] + capacity_per_tick_[l], credit_max_veh_[l]);
+
+    // vehicles past their free-flow exit tick form a prefix of the queue
+    std::int32_t v = s.queue_last_due[l] < 0
+                         ? s.queue_head[l]
+                         : s.next_vehicle_idx[static_cast<std::size_t>(s.queue_last_due[l])];
+    while (v >= 0 && s.exit_tick[static_cast<std::size_t>(v)] <= k) {
+      s.queue_last_due[l] = v;
+      ++s.n_queue_due[l];
+      v = s.next_vehicle_idx[static_cast<std::size_t>(v)];
+    }
+
+    // move due vehicles within the flow capacity: to the buffer, or arrive at the route end
+    while (s.n_queue_due[l] > 0 && s.flow_credit_veh[l] >= 1.0 - kTickEps) {
+      const std::int32_t h = s.queue_head[l];
+      const auto hv = static_cast<std::size_t>(h);
+      const bool last_link = s.route_pos[hv] + 1 == trips_.route_begin[hv + 1];
+      if (!last_link && s.n_buffer[l] >= buffer_veh_[l]) break;
+      s.queue_head[l] = s.next_vehicle_idx[hv];
+      if (s.queue_head[l] < 0) s.queue_tail[l] = -1;
+      if (--s.n_queue_due[l] == 0) s.queue_last_due[l] = -1;
+      s.flow_credit_veh[l] -= 1.0;
+      if (last_link) {
+        s.arrive_tick[hv] = k;
+        ++s.route_pos[hv];
+        --s.n_on_link[l];
+        ++s.interval_volume_veh[l];
+        s.interval_time_ticks[l] += k - s.enter_tick[hv];
+        ++n_arrived;
+        continue;
+      }
+      s.next_vehicle_idx[hv] = -1;
+      if (s.buffer_tail[l] < 0) {
+        s.buffer_head[l] = h;
+        s.buffer_moved_tick[l] = k;
+      } else {
+        s.next_vehicle_idx[static_cast<std::size_t>(s.buffer_tail[l])] = h;
+      }
+      s.buffer_tail[l] = h;
+      ++s.n_buffer[l];
+    }
+  }
+  s.n_arrived += n_arrived;
+  s.n_in_network -= n_arrived;
+}
+
+void QueueModel::node_phase(QueueState& s) const {
+  const std::int64_t k = s.tick;
+  const double stuck_ticks = config_.stuck_time_s / config_.dt_s;
+  const std::span<const std::int32_t> route = trips_.route_link_idx;
+
+  // has the next link of the buffer head room this tick (or is the head stuck)? moves it if so
+  const auto serve = [&](std::int32_t in_link) {
+    const auto i = static_cast<std::size_t>(in_link);
+    while (s.buffer_head[i] >= 0) {
+      const std::int32_t vehicle = s.buffer_head[i];
+      const auto v = static_cast<std::size_t>(vehicle);
+      const std::int32_t out = route[static_cast<std::size_t>(s.route_pos[v] + 1)];
+      const auto o = static_cast<std::size_t>(out);
+      const bool room = s.n_on_link[o] + s.n_entered[o] < storage_veh_[o];
+      const bool stuck = static_cast<double>(k - s.buffer_moved_tick[i]) > stuck_ticks;
+      if (!room && !stuck) break;
+      s.buffer_head[i] = s.next_vehicle_idx[v];
+      if (s.buffer_head[i] < 0) s.buffer_tail[i] = -1;
+      --s.n_buffer[i];
+      s.buffer_moved_tick[i] = k;
+      ++s.n_left[i];
+      ++s.interval_volume_veh[i];
+      s.interval_time_ticks[i] += k - s.enter_tick[v];
+      if (!room) ++s.stuck_count[v];
+      ++s.route_pos[v];
+      enter_link(s, vehicle, out);
+    }
+  };
+
+#pragma omp parallel if (graph_.n_nodes >= kParallelMin)
+  {
+    // per-thread list of the incoming links with a waiting buffer, allocated once
+    std::vector<std::int32_t> candidates(static_cast<std::size_t>(max_in_degree_));
+#pragma omp for schedule(static)
+    for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
+      const auto ni = static_cast<std::size_t>(n);
+
+      // incoming links with vehicles waiting to cross
+      std::size_t m = 0;
+      double total_veh = 0.0;
+      for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
+        const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
+        if (s.n_buffer[static_cast<std::size_t>(l)] > 0) {
+          candidates[m++] = l;
+          total_veh += capacity_per_tick_[static_cast<std::size_t>(l)];
+        }
+      }
+
+      // fair merge: draw the incoming links one by one with probability ∝ capacity
+      if (m == 1) {
+        serve(candidates[0]);
+      } else if (m > 1) {
+        sim::Rng rng = sim::rng_for(config_.seed, kMergeStream, ni, static_cast<std::uint64_t>(k));
+        while (m > 0) {
+          const double u = rng.uniform() * total_veh;
+          std::size_t c = 0;
+          double cum = capacity_per_tick_[static_cast<std::size_t>(candidates[0])];
+          while (c + 1 < m && u >= cum) {
+            ++c;
+            cum += capacity_per_tick_[static_cast<std::size_t>(candidates[c])];
+          }
+          const std::int32_t chosen = candidates[c];
+          serve(chosen);
+          total_veh -= capacity_per_tick_[static_cast<std::size_t>(chosen)];
+          std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                    candidates.begin() + static_cast<std::ptrdiff_t>(m),
+                    candidates.begin() + static_cast<std::ptrdiff_t>(c));
+          --m;
+        }
+      }
+
+      // departures enter their first link after the through traffic, while there is room
+      for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
+        const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
+        const auto o = static_cast<std::size_t>(out);
+        while (s.wait_head[o] >= 0 && s.n_on_link[o] + s.n_entered[o] < storage_veh_[o]) {
+          const std::int32_t vehicle = s.wait_head[o];
+          s.wait_head[o] = s.next_vehicle_idx[static_cast<std::size_t>(vehicle)];
+          if (s.wait_head[o] < 0) s.wait_tail[o] = -1;
+          enter_link(s, vehicle, out);
+        }
+      }
+    }
+  }
+}
+
+void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
+  const std::int64_t k = s.tick;
+  const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
+
+  // an empty network jumps to the next departure (or interval end): nothing moves, all
+  // statistics sums stay zero
+  if (s.n_in_network == 0) {
+    const std::int64_t next_departure_tick =
+        s.next_departure < n_vehicles
+            ? s.depart_tick[static_cast<std::size_t>(
+                  s.departure_order[static_cast<std::size_t>(s.next_departure)])]
+            : end_tick_;
+    const std::int64_t jump_to =
+        std::min({next_departure_tick, s.interval_start_tick + interval_ticks_, end_tick_});
+    if (jump_to > k) {
+      s.tick = jump_to;
+      if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
+      return;
+    }
+  }
+
+  // departures: cars join their first link's waiting list; bikes and walkers travel alone
+  while (s.next_departure < n_vehicles) {
+    const std::int32_t vehicle = s.departure_order[static_cast<std::size_t>(s.next_departure)];
+    const auto v = static_cast<std::size_t>(vehicle);
+    if (s.depart_tick[v] > k) break;
+    ++s.next_departure;
+    const std::int64_t b = trips_.route_begin[v];
+    const std::int64_t e = trips_.route_begin[v + 1];
+    if (b == e || trips_.mode[v] != kModeCar) {
+      std::int64_t ticks = 0;
+      for (std::int64_t j = b; j < e; ++j) {
+        ticks += mode_ticks(trips_.route_link_idx[static_cast<std::size_t>(j)], trips_.mode[v]);
+      }
+      s.arrive_tick[v] = k + ticks;
+      s.route_pos[v] = e;
+      ++s.n_arrived;
+      continue;
+    }
+    ++s.n_in_network;
+    const auto first = static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(b)]);
+    s.next_vehicle_idx[v] = -1;
+    if (s.wait_tail[first] < 0) {
+      s.wait_head[first] = vehicle;
+    } else {
+      s.next_vehicle_idx[static_cast<std::size_t>(s.wait_tail[first])] = vehicle;
+    }
+    s.wait_tail[first] = vehicle;
+  }
+
+  // the two parallel phases
+  link_phase(s);
+  node_phase(s);
+
+  // occupancy: apply entries and exits, sample the statistics
+  const std::int64_t n_links = graph_.n_links();
+#pragma omp parallel for schedule(static) if (n_links >= kParallelMin)
+  for (std::int64_t li = 0; li < n_links; ++li) {
+    const auto l = static_cast<std::size_t>(li);
+    s.n_on_link[l] += s.n_entered[l] - s.n_left[l];
+    s.n_entered[l] = 0;
+    s.n_left[l] = 0;
+    s.interval_occupancy_veh[l] += s.n_on_link[l];
+    s.interval_queue_veh[l] += s.n_queue_due[l] + s.n_buffer[l];
+  }
+  ++s.tick;
+  if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
+}
+
+void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
+                                std::int64_t end_tick) const {
+  // append one row (interval, link) and reset the accumulators
+  const std::int64_t n_links = graph_.n_links();
+  const auto row = static_cast<std::size_t>(stats.n_intervals() * n_links);
+  const auto n_ticks = static_cast<double>(end_tick - s.interval_start_tick);
+  stats.interval_s = config_.interval_s;
+  stats.n_links = n_links;
+  stats.start_s.push_back(static_cast<double>(s.interval_start_tick) * config_.dt_s);
+  stats.volume_veh.resize(row + static_cast<std::size_t>(n_links));
+  stats.mean_speed_mps.resize(stats.volume_veh.size());
+  stats.density_veh_per_km.resize(stats.volume_veh.size());
+  stats.queue_veh.resize(stats.volume_veh.size());
+#pragma omp parallel for schedule(static) if (n_links >= kParallelMin)
+  for (std::int64_t li = 0; li < n_links; ++li) {
+    const auto l = static_cast<std::size_t>(li);
+    const std::int32_t volume = s.interval_volume_veh[l];
+    const double length_m = graph_.length_m[l];
+    stats.volume_veh[row + l] = volume;
+    stats.mean_speed_mps[row + l] =
+        volume > 0 ? static_cast<double>(volume) * length_m /
+                         (static_cast<double>(s.interval_time_ticks[l]) * config_.dt_s)
+                   : graph_.free_speed_mps[l];
+    const double mean_veh = static_cast<double>(s.interval_occupancy_veh[l]) / n_ticks;
+    stats.density_veh_per_km[row + l] = length_m > 0.0 ? mean_veh / (length_m / 1000.0) : 0.0;
+    stats.queue_veh[row + l] = static_cast<double>(s.interval_queue_veh[l]) / n_ticks;
+    s.interval_volume_veh[l] = 0;
+    s.interval_time_ticks[l] = 0;
+    s.interval_occupancy_veh[l] = 0;
+    s.interval_queue_veh[l] = 0;
+  }
+  s.interval_start_tick = end_tick;
+}
+
+TripTable QueueModel::trip_table(const QueueState& s) const {
+  const auto nv = static_cast<std::size_t>(trips_.n_vehicles());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  TripTable t;
+  t.departure_s.resize(nv);
+  t.arrival_s.assign(nv, nan);
+  t.travel_time_s.assign(nv, nan);
+  t.distance_m.assign(nv, 0.0);
+  t.delay_s.assign(nv, nan);
+  t.stuck_count = s.stuck_count;
+  t.arrived.assign(nv, 0);
+  for (std::size_t v = 0; v < nv; ++v) {
+    // distance of the completed links, free-flow time of the whole route
+    const std::int64_t b = trips_.route_begin[v];
+    const std::int64_t e = trips_.route_begin[v + 1];
+    const bool arrived = s.arrive_tick[v] >= 0 && s.arrive_tick[v] <= end_tick_;
+    std::int64_t free_ticks = 0;
+    for (std::int64_t j = b; j < e; ++j) {
+      const std::int32_t l = trips_.route_link_idx[static_cast<std::size_t>(j)];
+      free_ticks += mode_ticks(l, trips_.mode[v]);
+      if (arrived || j < s.route_pos[v])
+        t.distance_m[v] += graph_.length_m[static_cast<std::size_t>(l)];
+    }
+    t.departure_s[v] = static_cast<double>(s.depart_tick[v]) * config_.dt_s;
+    if (!arrived) continue;
+    t.arrived[v] = 1;
+    t.arrival_s[v] = static_cast<double>(s.arrive_tick[v]) * config_.dt_s;
+    t.travel_time_s[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v]) * config_.dt_s;
+    t.delay_s[v] =
+        static_cast<double>(s.arrive_tick[v] - s.depart_tick[v] - free_ticks) * config_.dt_s;
+  }
+  return t;
+}
+
+QueueModelResult QueueModel::run() const {
+  QueueModelResult result;
+  QueueState state = initial_state();
+
+  // step until everyone arrived, then close the last (partial) interval
+  while (!done(state)) step(state, result.link_stats);
+  if (state.tick > state.interval_start_tick) flush_interval(state, result.link_stats, state.tick);
+  result.n_ticks = state.tick;
+  result.trips = trip_table(state);
+  for (const std::int32_t volume : result.link_stats.volume_veh) result.n_link_traversals += volume;
+  for (const std::int32_t c : state.stuck_count) result.n_stuck_releases += c;
+  return result;
+}
+
+}  // namespace citytwin::mobility
