@@ -18,6 +18,7 @@ __all__ = [
     "poa_irradiance",
     "pvwatts_dc",
     "pvwatts_inverter",
+    "read_epw",
     "relative_airmass",
     "sapm_cell_temperature",
     "solar_position",
@@ -113,3 +114,19 @@ def pvwatts_dc(effective_irradiance, temp_cell, pdc0, gamma_pdc, temp_ref=25):
 def pvwatts_inverter(pdc, pdc0, eta_inv_nom=0.96, eta_inv_ref=0.9637):
     """AC power by the PVWatts v5 inverter model; pdc0 is the DC input limit."""
     return _solar.pvwatts_inverter(_array(pdc), float(pdc0), float(eta_inv_nom), float(eta_inv_ref))
+
+
+def read_epw(path, time_zone_policy="error", utc_offset_h=None):
+    """Reads an EPW (or TMY3 .csv) weather file: (data, metadata) with pvlib's names.
+
+    data: dict of arrays ``time`` (numpy.datetime64[s], UTC, the END of each interval as the file
+    labels it: the sun belongs at mid-interval), ``ghi``, ``dni``, ``dhi`` [W/m^2], ``temp_air``
+    [degC], ``wind_speed`` [m/s], ``albedo``, ``pressure`` [Pa]; missing values are NaN.
+    metadata: city, state-prov, country, data_type, WMO_code, latitude, longitude, TZ (declared
+    UTC offset in hours), applied_TZ, altitude, interval_s, typical_year.
+    ``time_zone_policy``: "error" (a header time zone that disagrees with the irradiance is an
+    InputError), "detect" (use the best-fitting offset) or "declared"; ``utc_offset_h`` overrides.
+    """
+    data, meta = _solar.read_weather(path, str(time_zone_policy), utc_offset_h)
+    data["time"] = data.pop("time_s").astype("datetime64[s]")
+    return data, meta

@@ -1,13 +1,18 @@
 // citytwin._core.solar: the sun, sky and PV physics of the rooftop-PV model on NumPy arrays.
 // The pvlib-named API with its defaults lives in python/citytwin/solar.py.
+#include <filesystem>
+#include <optional>
 #include <span>
+#include <vector>
 #include <string>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
 
 #include <citytwin/solar/irradiance.hpp>
+#include <citytwin/solar/readers/weather.hpp>
 #include <citytwin/solar/pv_chain.hpp>
 #include <citytwin/solar/solar_position.hpp>
 
@@ -144,6 +149,44 @@ Array pvwatts_inverter(const Array& pdc_w, double pdc0_w, double eta_inv_nom_fra
   return result;
 }
 
+template <typename T>
+py::array_t<T> copy(const std::vector<T>& values) {
+  return py::array_t<T>(static_cast<py::ssize_t>(values.size()), values.data());
+}
+
+/// Reads an EPW or TMY3 file: (columns, metadata) with pvlib's names; time is Unix seconds at
+/// the end of each interval.
+py::tuple read_weather(const std::filesystem::path& path, const std::string& time_zone_policy,
+                       std::optional<double> utc_offset_h) {
+  solar::WeatherReadOptions options;
+  options.time_zone_policy = solar::time_zone_policy_from_name(time_zone_policy);
+  options.utc_offset_h = utc_offset_h;
+  const solar::WeatherSeries w = solar::read_weather(path, options);
+  py::dict data;
+  data["time_s"] = copy(w.time_utc_s);
+  data["ghi"] = copy(w.ghi_wm2);
+  data["dni"] = copy(w.dni_wm2);
+  data["dhi"] = copy(w.dhi_wm2);
+  data["temp_air"] = copy(w.temp_air_c);
+  data["wind_speed"] = copy(w.wind_speed_mps);
+  data["albedo"] = copy(w.albedo_frac);
+  data["pressure"] = copy(w.pressure_pa);
+  py::dict meta;
+  meta["city"] = w.city;
+  meta["state-prov"] = w.region;
+  meta["country"] = w.country;
+  meta["data_type"] = w.data_source;
+  meta["WMO_code"] = w.station_id;
+  meta["latitude"] = w.latitude_deg;
+  meta["longitude"] = w.longitude_deg;
+  meta["TZ"] = w.utc_offset_h;
+  meta["applied_TZ"] = w.applied_utc_offset_h;
+  meta["altitude"] = w.elevation_m;
+  meta["interval_s"] = w.interval_s;
+  meta["typical_year"] = w.typical_year;
+  return py::make_tuple(data, meta);
+}
+
 }  // namespace
 
 void bind_solar(py::module_& module) {
@@ -172,6 +215,8 @@ void bind_solar(py::module_& module) {
         py::arg("u1_w_s_m3k"));
   m.def("pvwatts_dc", &pvwatts_dc, "DC power by the PVWatts v5 model.", py::arg("effective_irradiance_wm2"),
         py::arg("temp_cell_c"), py::arg("pdc0_w"), py::arg("gamma_pdc_per_c"), py::arg("temp_ref_c"));
+  m.def("read_weather", &read_weather, "Reads an EPW or TMY3 weather file.", py::arg("path"),
+        py::arg("time_zone_policy"), py::arg("utc_offset_h"));
   m.def("pvwatts_inverter", &pvwatts_inverter, "AC power by the PVWatts v5 inverter model.",
         py::arg("pdc_w"), py::arg("pdc0_w"), py::arg("eta_inv_nom_frac"), py::arg("eta_inv_ref_frac"));
 }

@@ -67,3 +67,25 @@ def test_pv_chain_defaults_follow_pvlib():
     assert dc[0] == pytest.approx(4000 * (1 - 0.047), rel=1e-12)
     ac = solar.pvwatts_inverter([0, 5000], pdc0=4000)
     assert ac[0] == 0 and ac[1] == pytest.approx(0.96 * 4000)
+
+
+def test_read_epw_with_pvlib_names_and_time_zone_policy():
+    import os
+    import pathlib
+    import citytwin
+    data_dir = pathlib.Path(os.environ.get("CITYTWIN_DATA", pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"))
+    lyon = data_dir / "weather" / "FRA_AR_Lyon-Bron.AP.074800_TMYx.2004-2018.epw"
+    pvgis = data_dir / "weather" / "PVGIS_tmy_45.000_8.000_2005_2023.epw"
+    if not lyon.exists():
+        pytest.skip(f"real data missing: {lyon}")
+    data, meta = solar.read_epw(lyon)
+    assert data["time"].dtype == np.dtype("datetime64[s]")
+    assert len(data["ghi"]) == 8760
+    # the row labelled 01:00 local (UTC+1) ends the first hour: 00:00 UTC
+    assert data["time"][0] == np.datetime64("2004-01-01T00:00:00")
+    assert meta["TZ"] == 1.0 and meta["latitude"] == 45.7261
+    assert abs(np.nansum(data["ghi"]) / 1000 - 1320.954) < 1e-3  # awk sum of the GHI field
+    with pytest.raises(citytwin.InputError, match="weather_utc_offset_h"):
+        solar.read_epw(pvgis)
+    _, meta = solar.read_epw(pvgis, time_zone_policy="detect")
+    assert meta["TZ"] == 1.0 and meta["applied_TZ"] == 0.0
