@@ -117,6 +117,10 @@ int command_run(const std::vector<std::string>& argv) {
                  settings.name.c_str(), static_cast<long long>(settings.n_ticks), settings.dt_s,
                  static_cast<long long>(simulation.city().buildings.size()), simulation.threads(),
                  output.string().c_str());
+    if (!simulation.city_report().empty()) {
+      std::fprintf(stderr, "citytwin: city read from %s:\n%s", settings.city_buildings.c_str(),
+                   simulation.city_report().c_str());
+    }
   }
   ct::sim::ProgressReporter progress(settings.n_ticks, args.progress);
   const bool completed = simulation.run({}, &g_stop, &progress);

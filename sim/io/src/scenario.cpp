@@ -477,6 +477,21 @@ void read_city(ConfigReader& reader, ScenarioSettings& settings) {
            "must be \"generated\" or the path of a buildings file (got '')");
   }
 
+  // options of the 3D city readers (CityJSON, GeoJSON footprints)
+  reader.read("crs", settings.city_crs);
+  if (reader.read("lod", settings.city_lod)) {
+    const std::string& lod = settings.city_lod;
+    const bool digits = !lod.empty() && lod.find_first_not_of("0123456789.") == std::string::npos &&
+                        lod.front() != '.' && lod.back() != '.';
+    if (lod != "highest" && !digits) {
+      report(reader.diagnostics(), reader.node("lod")->where(), reader.key_path("lod"),
+             "must be \"highest\" or a CityJSON level of detail such as \"2.2\", \"2\" or \"1.2\" (got " +
+                 in_quotes(lod) + ")");
+    }
+  }
+  reader.read("default_height_m", settings.city_default_height_m, Range::between(0.5, 1000.0));
+  reader.read("storey_height_m", settings.city_storey_height_m, Range::between(1.0, 10.0));
+
   // the synthetic city
   ConfigReader generator(sub_table(reader, "generator"), reader.key_path("generator"),
                          reader.diagnostics());

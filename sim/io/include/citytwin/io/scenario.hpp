@@ -33,6 +33,10 @@ struct ScenarioSettings {
   std::int64_t duration_s = 86400;  ///< [s] run length (from duration or end)
   std::int64_t n_ticks = 96;        ///< [1] duration_s / dt_s (derived)
   std::string city_buildings = "generated";  ///< [city] buildings: "generated" or a file path
+  std::string city_crs;                      ///< [city] crs: CRS of a file that names none ("" = the file's)
+  std::string city_lod = "highest";          ///< [city] lod: CityJSON level of detail, "highest" or "2.2"...
+  double city_default_height_m = 10.0;       ///< [m] [city] default_height_m: footprints without height
+  double city_storey_height_m = 3.0;         ///< [m] [city] storey_height_m: floor-to-floor height
   sim::CityGeneratorOptions generator;       ///< [city.generator]
   OutputSettings output;                     ///< [output]
   std::vector<std::string> models;  ///< [models.<name>] sections present, in the order written

@@ -20,8 +20,12 @@ namespace citytwin::io {
 /// Registers every model of citytwin, in their fixed stepping order.
 void register_models(sim::ModelRegistry& registry);
 
-/// Builds the city a scenario asks for (generated, or read from a file by the model readers).
-[[nodiscard]] sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings);
+/// Builds the city a scenario asks for: generated, or read from a file by the solar readers
+/// (".city.json"/".json": CityJSON, ".geojson": 2.5D footprints). When `report` is given it
+/// receives the reader's summary of fallbacks and repairs ("" for a generated city). Throws
+/// InputError naming city.buildings (file:line) for an unknown format or a missing file.
+[[nodiscard]] sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings,
+                                   std::string* report = nullptr);
 
 /// Options of a simulation run.
 struct SimulationOptions {
@@ -64,6 +68,8 @@ class Simulation {
   /// The results writer, or nullptr when there is no output file.
   [[nodiscard]] ResultWriter* writer() { return writer_.get(); }
   [[nodiscard]] int threads() const { return threads_; }
+  /// The city reader's summary of fallbacks and repairs ("" for a generated city).
+  [[nodiscard]] const std::string& city_report() const { return city_report_; }
 
  private:
   void write_due_output();
@@ -75,6 +81,7 @@ class Simulation {
   std::int64_t output_every_ticks_ = 1;
   int threads_ = 1;
   bool finished_ = false;
+  std::string city_report_;
 };
 
 /// Builds the models a scenario enables, in registry order, validating their sections.
