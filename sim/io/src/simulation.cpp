@@ -1,8 +1,15 @@
 #include <citytwin/io/simulation.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <stdexcept>
 
+#include <citytwin/bikeshare/register.hpp>
+#include <citytwin/energy/register.hpp>
+#include <citytwin/mobility/register.hpp>
+#include <citytwin/solar/readers/city3d.hpp>
+#include <citytwin/solar/register.hpp>
 #include <citytwin/sim/city_generator.hpp>
 #include <citytwin/sim/config_reader.hpp>
 #include <citytwin/sim/parallel.hpp>
@@ -18,18 +25,51 @@ sim::SourcePos position_of(const sim::ConfigNode& tree, std::string_view path) {
 
 }  // namespace
 
-void register_models(sim::ModelRegistry& /*registry*/) {
+void register_models(sim::ModelRegistry& registry) {
   // the model issues add their register_<model>(registry) calls here, in stepping order:
   // solar, energy, mobility, bikeshare
+  solar::register_solar(registry);
+  energy::register_energy(registry);
+  mobility::register_mobility(registry);
+  bikeshare::register_bikeshare(registry);
 }
 
-sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings) {
+sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings,
+                     std::string* report) {
+  if (report != nullptr) report->clear();
   if (settings.city_buildings == "generated") return sim::generate_city(settings.generator);
-  // imported cities come with the readers of the model issues (CityJSON, GeoJSON, OSM)
+
+  // a buildings file, read by the 3D city readers of the solar model
   const sim::SourcePos where = position_of(scenario.tree(), "city.buildings");
-  throw InputError(InputIssue{where.file, where.line, where.column, "city.buildings",
-                              "city.buildings: no reader for '" + settings.city_buildings +
-                                  "' in this build; use \"generated\""});
+  const auto fail = [&](const std::string& message) {
+    throw InputError(InputIssue{where.file, where.line, where.column, "city.buildings",
+                                "city.buildings " + message});
+  };
+  std::string lower = settings.city_buildings;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool cityjson = lower.ends_with(".city.json") || lower.ends_with(".json");
+  const bool geojson = lower.ends_with(".geojson");
+  if (!cityjson && !geojson) {
+    fail("must be \"generated\", a CityJSON file (.city.json, .json) or GeoJSON footprints "
+         "(.geojson) (got '" + settings.city_buildings + "')");
+  }
+  const std::filesystem::path path = scenario.resolve_path(settings.city_buildings);
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    fail("names '" + path.string() + "', which does not exist or is not a file (written '" +
+         settings.city_buildings + "'; ${data} is the real-data folder, relative paths start at "
+         "the scenario's folder)");
+  }
+  solar::City3dOptions options;
+  options.crs = settings.city_crs;
+  options.lod = settings.city_lod == "highest" ? "" : settings.city_lod;
+  options.default_height_m = settings.city_default_height_m;
+  options.storey_height_m = settings.city_storey_height_m;
+  solar::City3d read = cityjson ? solar::read_cityjson(path, options)
+                                : solar::read_geojson_buildings(path, options);
+  if (report != nullptr) *report = read.report.summary();
+  return std::move(read.city);
 }
 
 std::vector<std::unique_ptr<sim::Model>> build_models(const Scenario& scenario,
@@ -92,7 +132,7 @@ Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
                        const sim::ModelRegistry& registry)
     : scenario_(scenario), settings_(scenario.settings()) {
   // the city and the clock
-  city_ = std::make_unique<sim::City>(build_city(scenario_, settings_));
+  city_ = std::make_unique<sim::City>(build_city(scenario_, settings_, &city_report_));
   sim::Clock clock(settings_.start_utc_s, settings_.dt_s, settings_.n_ticks, settings_.time_zone);
 
   // the models, all problems reported at once

@@ -1,0 +1,61 @@
+#include <citytwin/mobility/readers/sumo_routes.hpp>
+
+#include <gtest/gtest.h>
+
+#include <citytwin/mobility/street_network.hpp>
+
+#include "sim_test.hpp"
+
+namespace citytwin::mobility {
+namespace {
+
+// a flow by period (begin 0, end 10, period 3 -> 0, 3, 6, 9), one by vehsPerHour (1800/h over
+// 10 s -> 0, 2, 4, 6, 8), one by number (4 over 0..100 -> 0, 25, 50, 75), a pedestrian trip
+const char* const kRoutes = R"(<routes>
+  <vType id="walker" vClass="pedestrian"/>
+  <route id="r" edges="A B"/>
+  <flow id="p" begin="0" end="10" period="3" route="r"/>
+  <flow id="h" begin="0" end="10" vehsPerHour="1800" from="A" to="C"/>
+  <flow id="n" begin="0" end="100" number="4"><route edges="B"/></flow>
+  <trip id="w" depart="7.5" type="walker" from="A" to="B"/>
+</routes>
+)";
+
+TEST(SumoRoutes, FlowExpansionAndTrips) {
+  const SumoDemand d = parse_sumo_routes(kRoutes, "flows.rou.xml");
+  ASSERT_EQ(d.n_vehicles(), 4 + 5 + 4 + 1);
+  EXPECT_EQ(d.vehicle_id[0], "p.0");
+  EXPECT_DOUBLE_EQ(d.depart_s[3], 9.0);
+  EXPECT_EQ(d.route_begin[1] - d.route_begin[0], 2);
+  EXPECT_EQ(d.route_edges[0], "A");
+  EXPECT_DOUBLE_EQ(d.depart_s[4 + 4], 8.0);
+  EXPECT_EQ(d.from_edge[4], "A");
+  EXPECT_EQ(d.to_edge[4], "C");
+  EXPECT_EQ(d.route_begin[5] - d.route_begin[4], 0);  // a trip: routed by the model
+  EXPECT_DOUBLE_EQ(d.depart_s[9 + 3], 75.0);
+  EXPECT_EQ(d.vehicle_id[13], "w");
+  EXPECT_EQ(d.mode[13], kModeWalk);
+  EXPECT_EQ(d.mode[0], kModeCar);
+  EXPECT_EQ(d.line[13], 7);
+}
+
+TEST(SumoRoutes, ErrorsNameFileLineAndId) {
+  const char* const bad = R"(<routes>
+  <vehicle id="a" depart="x" route="r"/>
+  <vehicle id="b" depart="1" route="missing"/>
+  <flow id="f" begin="0" end="10"><route edges="A"/></flow>
+</routes>
+)";
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml"),
+                     "bad.rou.xml:2:.*vehicle id=\"a\".*depart");
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml"),
+                     "bad.rou.xml:3:.*unknown route 'missing'");
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml"),
+                     "bad.rou.xml:4:.*flow id=\"f\".*exactly one of period");
+  EXPECT_INPUT_ERROR(parse_sumo_routes("<routes>\n<vehicle id=\"a\"\n</routes>", "cut.rou.xml"),
+                     "cut.rou.xml:[0-9]+:.*XML syntax error");
+  EXPECT_INPUT_ERROR(read_sumo_routes("/nonexistent/x.rou.xml"), "x.rou.xml.*cannot open");
+}
+
+}  // namespace
+}  // namespace citytwin::mobility
