@@ -55,12 +55,19 @@ StepContext Engine::context(std::int64_t tick, const Model& model) {
 
 void Engine::step() {
   CITYTWIN_CHECK(!done(), "step() after the last tick");
-  // phase 1: every due model reads `now` and writes its own columns of `next`
+  // phase 1: every due model reads `now` and writes its own columns of `next`; the civil
+  // times are computed once per tick, only when a model is due
   std::vector<std::size_t> ran;
+  StepContext ctx;
+  bool have_ctx = false;
   for (std::size_t m = 0; m < models_.size(); ++m) {
     const Model& model = *models_[m];
     if (tick_ % model.period_ticks() != 0) continue;
-    const StepContext ctx = context(tick_, model);
+    if (!have_ctx) {
+      ctx = context(tick_, model);
+      have_ctx = true;
+    }
+    ctx.period_ticks = model.period_ticks();
     StateWriter writer(next_, layout_, model.name());
     model.step(ctx, now_, writer);
     ran.push_back(m);
