@@ -20,74 +20,19 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include "hdf5_support.hpp"
+
 namespace citytwin::io {
 namespace {
 
-// netCDF-4's NAME of a dimension scale that is not a variable
-constexpr const char* kDimWithoutVariable = "This is a netCDF dimension but not a netCDF variable.";
 
-/// Failure of an HDF5 call; public entry points rethrow it as std::runtime_error with the path.
-class Hdf5Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-/// Collects the innermost message of the current HDF5 error stack.
-herr_t collect_error(unsigned n, const H5E_error2_t* error, void* client) {
-  auto* text = static_cast<std::string*>(client);
-  if (n == 0 && error != nullptr && error->desc != nullptr) {
-    *text = std::string(error->func_name) + ": " + error->desc;
-  }
-  return 0;
-}
-
-/// Builds the exception for a failed HDF5 call named `what`.
-[[noreturn]] void fail(const std::string& what) {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &detail);
-  throw Hdf5Error(detail.empty() ? what + " failed" : what + " failed (HDF5 " + detail + ")");
-}
-
-/// Throws when an HDF5 status is negative.
-void expect_ok(herr_t status, const std::string& what) {
-  if (status < 0) fail(what);
-}
-
-/// Owns one HDF5 identifier and closes it with the matching H5*close function.
-class Hid {
- public:
-  using Closer = herr_t (*)(hid_t);
-  /// Takes ownership of `id`; throws Hdf5Error naming `what` when `id` is invalid.
-  Hid(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
-    if (id_ < 0) fail(what);
-  }
-  ~Hid() {
-    if (id_ >= 0) closer_(id_);
-  }
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  [[nodiscard]] hid_t get() const { return id_; }
-
- private:
-  hid_t id_;
-  Closer closer_;
-};
-
-/// Turns off HDF5's automatic error printing for its lifetime: failures become exceptions.
-class QuietErrors {
- public:
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
+using detail::collect_error;
+using detail::expect_ok;
+using detail::fail;
+using detail::Hdf5Error;
+using detail::Hid;
+using detail::kDimWithoutVariable;
+using detail::QuietErrors;
 
 /// Runs `body` with HDF5 printing off and rethrows HDF5 failures with the file path.
 template <typename Body>
