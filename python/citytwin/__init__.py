@@ -19,7 +19,7 @@ from ._core import (
     __git_describe__,
     __version__,
 )
-from . import energy, solar
+from . import bikeshare, energy, solar
 from .results import open_results, results_groups
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Simulation",
     "__git_describe__",
     "__version__",
+    "bikeshare",
     "energy",
     "open_results",
     "solar",

@@ -10,6 +10,8 @@ void bind_errors(pybind11::module_& module);
 void bind_scenario(pybind11::module_& module);
 /// Adds the Simulation and Checkpoint classes to `module`.
 void bind_simulation(pybind11::module_& module);
+/// Adds the bikeshare submodule (GBFS feeds) to `module`.
+void bind_bikeshare(pybind11::module_& module);
 /// Adds the energy submodule (networks and power flow) to `module`.
 void bind_energy(pybind11::module_& module);
 /// Adds the solar submodule (sun, sky and PV physics) to `module`.

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, module) {
   citytwin::python::bind_simulation(module);
   citytwin::python::bind_solar(module);
   citytwin::python::bind_energy(module);
+  citytwin::python::bind_bikeshare(module);
 }
