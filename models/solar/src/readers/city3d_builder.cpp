@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <numbers>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -235,6 +237,17 @@ LatLon to_lat_lon(const std::string& crs, double x_m, double y_m) {
 }
 
 namespace detail {
+
+std::string read_text_file(const std::filesystem::path& path, std::string_view kind) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError(InputIssue{path.string(), 0, 0, "",
+                                "cannot open the " + std::string(kind) + " file; check the path"});
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
 
 void line_column(std::string_view text, std::size_t offset, int& line, int& column) {
   line = 1;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -11,6 +12,10 @@
 
 // Shared by the CityJSON and GeoJSON readers: polygons in, repaired surfaces and buildings out.
 namespace citytwin::solar::detail {
+
+/// Reads a whole input file; throws InputError naming the file and `kind` ("CityJSON",
+/// "GeoJSON") when it cannot be opened.
+[[nodiscard]] std::string read_text_file(const std::filesystem::path& path, std::string_view kind);
 
 /// A 3D point in the file's projected CRS.
 struct Point3 {

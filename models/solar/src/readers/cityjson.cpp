@@ -5,10 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -434,14 +432,7 @@ City3d parse_cityjson(std::string_view text, const std::string& file_name,
 }
 
 City3d read_cityjson(const std::filesystem::path& path, const City3dOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(
-        InputIssue{path.string(), 0, 0, "", "cannot open the CityJSON file; check the path"});
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_cityjson(buffer.str(), path.string(), options);
+  return parse_cityjson(detail::read_text_file(path, "CityJSON"), path.string(), options);
 }
 
 }  // namespace citytwin::solar

@@ -3,10 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -311,14 +309,7 @@ City3d parse_geojson_buildings(std::string_view text, const std::string& file_na
 }
 
 City3d read_geojson_buildings(const std::filesystem::path& path, const City3dOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(
-        InputIssue{path.string(), 0, 0, "", "cannot open the GeoJSON file; check the path"});
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_geojson_buildings(buffer.str(), path.string(), options);
+  return parse_geojson_buildings(detail::read_text_file(path, "GeoJSON"), path.string(), options);
 }
 
 }  // namespace citytwin::solar
