@@ -81,8 +81,13 @@ class Simulation:
         """Flushes the results file and leaves it as `.partial` (an interrupted run)."""
     def state(self, qualified_name: str) -> npt.NDArray[Any]:
         """A read-only view of the current values of state column "model.column"."""
+    def input(self, qualified_name: str) -> npt.NDArray[Any]:
+        """A writeable view of an input column, set between steps."""
     def columns(self) -> list[str]:
         """The names of every state column, as "model.column"."""
+    def dim_ids(self, model: str, dim: str) -> npt.NDArray[np.int64]:
+        """The stable ids of the entities of dimension `dim` of `model`, in column order (a
+        copy); KeyError for an unknown dimension."""
     def kpis(self) -> dict[str, float]:
         """Indicators of the city and of every model."""
     def checkpoint(self) -> Checkpoint:

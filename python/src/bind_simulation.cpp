@@ -138,6 +138,27 @@ py::array state_view(const py::object& self, const std::string& qualified_name) 
   return view;
 }
 
+/// Simulation.input(qualified_name): a writeable NumPy view of an input column (a control that
+/// scripts set between steps, e.g. mobility.link_speed_mps); the owning model reads it at its
+/// next step. Raises KeyError for unknown columns and ValueError for columns that are not inputs.
+py::array input_view(const py::object& self, const std::string& qualified_name) {
+  auto& simulation = self.cast<Simulation&>();
+  sim::Engine& engine = simulation.engine();
+  const sim::ColumnId id = engine.layout().find(qualified_name);
+  if (id < 0) throw unknown_column(simulation, qualified_name);
+  const sim::ColumnSpec& spec = engine.layout().spec(id);
+  if (!spec.input) {
+    std::string inputs;
+    for (sim::ColumnId c = 0; c < engine.layout().n_columns(); ++c) {
+      if (engine.layout().spec(c).input) inputs += " " + engine.layout().spec(c).qualified_name();
+    }
+    throw py::value_error("'" + qualified_name + "' is not an input column; inputs of this run:" +
+                          (inputs.empty() ? std::string(" none") : inputs));
+  }
+  return py::array(py::dtype(sim::dtype_name(spec.dtype)), {engine.state().size(id)}, {},
+                   engine.input_data(id), self);
+}
+
 /// Returns the indicators of the city and of every model as {"model.name": value}.
 py::dict kpi_dict(const Simulation& simulation) {
   py::dict out;
@@ -183,7 +204,28 @@ void bind_simulation(py::module_& module) {
       .def("state", &state_view, py::arg("qualified_name"),
            "A read-only view of the current values of state column "
            "\"model.column\".")
+      .def("input", &input_view, py::arg("qualified_name"),
+           "A writeable view of an input column \"model.column\" (set between steps; the "
+           "model reads it at its next step).")
       .def("columns", &column_names, "The names of every state column, as \"model.column\".")
+      .def(
+          "dim_ids",
+          [](const Simulation& s, const std::string& model, const std::string& dim) {
+            const sim::StateLayout& layout = s.engine().layout();
+            const sim::DimSpec* spec = layout.find_dim(model, dim);
+            if (spec == nullptr) {
+              std::string known;
+              for (const sim::DimSpec& d : layout.dims()) known += " " + d.model + "." + d.name;
+              throw py::key_error("no entity dimension '" + model + "." + dim +
+                                  "'; dimensions of this run:" +
+                                  (known.empty() ? std::string(" none") : known));
+            }
+            return py::array_t<std::int64_t>(static_cast<py::ssize_t>(spec->ids.size()),
+                                              spec->ids.data());
+          },
+          py::arg("model"), py::arg("dim"),
+          "The stable ids of the entities of dimension `dim` of `model`, in column order (a "
+          "copy).")
       .def("kpis", &kpi_dict, "Indicators of the city and of every model.")
       .def(
           "checkpoint", [](const Simulation& s) { return s.engine().checkpoint(); }, Guard(),

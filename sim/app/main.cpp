@@ -137,7 +137,12 @@ int command_run(const std::vector<std::string>& argv) {
                  static_cast<long long>(w.count), static_cast<long long>(w.first_tick),
                  static_cast<long long>(w.first_entity_id), w.first_message.c_str());
   }
-  if (!quiet) std::fprintf(stderr, "citytwin: wrote %s\n", output.string().c_str());
+  if (!quiet) {
+    for (const auto& [model, text] : simulation.engine().summaries()) {
+      std::fprintf(stderr, "citytwin: %s:\n%s", model.c_str(), text.c_str());
+    }
+    std::fprintf(stderr, "citytwin: wrote %s\n", output.string().c_str());
+  }
   return kExitOk;
 }
 

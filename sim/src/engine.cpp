@@ -1,6 +1,7 @@
 #include <citytwin/sim/engine.hpp>
 
 #include <stdexcept>
+#include <string>
 
 namespace citytwin::sim {
 
@@ -85,6 +86,22 @@ std::vector<std::pair<std::string, Kpi>> Engine::kpis() const {
     std::vector<Kpi> list;
     model->kpis(now_, list);
     for (auto& kpi : list) out.emplace_back(std::string(model->name()), std::move(kpi));
+  }
+  return out;
+}
+
+void* Engine::input_data(ColumnId id) {
+  if (id < 0 || id >= layout_.n_columns() || !layout_.spec(id).input) {
+    throw std::invalid_argument("column " + std::to_string(id) + " is not an input column");
+  }
+  return now_.data(id);
+}
+
+std::vector<std::pair<std::string, std::string>> Engine::summaries() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& model : models_) {
+    std::string text = model->summary(now_);
+    if (!text.empty()) out.emplace_back(std::string(model->name()), std::move(text));
   }
   return out;
 }

@@ -38,6 +38,10 @@ class Engine {
   [[nodiscard]] const StateLayout& layout() const { return layout_; }
   /// The current state; its buffers stay at the same addresses for the engine's lifetime.
   [[nodiscard]] const State& state() const { return now_; }
+  /// The current values of an input column (ColumnSpec::input), writeable between steps: the
+  /// owning model reads them from `now` at its next step. Throws std::invalid_argument for a
+  /// column that is not an input.
+  [[nodiscard]] void* input_data(ColumnId id);
   [[nodiscard]] const std::vector<std::unique_ptr<Model>>& models() const { return models_; }
   [[nodiscard]] std::uint64_t seed() const { return seed_; }
   [[nodiscard]] Diagnostics& diagnostics() { return diagnostics_; }
@@ -45,6 +49,8 @@ class Engine {
 
   /// Key indicators of every model, computed from the current state.
   [[nodiscard]] std::vector<std::pair<std::string, Kpi>> kpis() const;
+  /// The non-empty end-of-run summaries of the models, as (model name, text), in model order.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> summaries() const;
 
   /// Saves the run position.
   [[nodiscard]] Checkpoint checkpoint() const;

@@ -61,6 +61,8 @@ class Model {
   virtual void step(const StepContext& ctx, const State& now, StateWriter& next) const = 0;
   /// Appends the model's key indicators computed from the final state.
   virtual void kpis(const State& state, std::vector<Kpi>& out) const;
+  /// A human-readable end-of-run summary (e.g. a fit table) that the CLI prints, or "".
+  [[nodiscard]] virtual std::string summary(const State& state) const;
 };
 
 }  // namespace citytwin::sim

@@ -51,6 +51,7 @@ struct ColumnSpec {
   std::string units;      ///< UDUNITS string: "1", "kW", "m s-1"...
   std::string long_name;  ///< human-readable meaning
   Output output = Output::kSeries;  ///< how the column is written to the results
+  bool input = false;  ///< a control input that scripts may set between steps (Engine::input)
   [[nodiscard]] std::string qualified_name() const { return model + "." + name; }
 };
 
