@@ -2,16 +2,24 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <citytwin/bikeshare/register.hpp>
 #include <citytwin/energy/register.hpp>
+#include <citytwin/mobility/readers/osm.hpp>
 #include <citytwin/mobility/register.hpp>
 #include <citytwin/solar/readers/city3d.hpp>
 #include <citytwin/solar/register.hpp>
 #include <citytwin/sim/city_generator.hpp>
 #include <citytwin/sim/config_reader.hpp>
+#include <citytwin/sim/error.hpp>
 #include <citytwin/sim/parallel.hpp>
 
 namespace citytwin::io {
@@ -21,6 +29,124 @@ namespace {
 sim::SourcePos position_of(const sim::ConfigNode& tree, std::string_view path) {
   const sim::ConfigNode* node = tree.find_path(path);
   return node != nullptr ? node->where() : sim::SourcePos{};
+}
+
+// street class of an OSM highway class (docs/city.md#openstreetmap-extracts-as-the-city)
+sim::StreetClass street_class_of(mobility::HighwayClass highway) {
+  using mobility::HighwayClass;
+  switch (highway) {
+    case HighwayClass::kMotorway:
+    case HighwayClass::kTrunk:
+    case HighwayClass::kPrimary:
+    case HighwayClass::kSecondary:
+      return sim::StreetClass::kArterial;
+    case HighwayClass::kTertiary:
+    case HighwayClass::kUnclassified:
+      return sim::StreetClass::kCollector;
+    case HighwayClass::kPedestrian:
+    case HighwayClass::kCycleway:
+    case HighwayClass::kFootway:
+    case HighwayClass::kPath:
+    case HighwayClass::kSteps:
+      return sim::StreetClass::kPath;
+    default:
+      return sim::StreetClass::kLocal;
+  }
+}
+
+// the undirected streets of an OSM network: the forward and backward links of one way segment
+// (link ids 2k and 2k + 1, docs/models/mobility.md#link-ids) become one segment with id k; a
+// street one-way for cars (the other link open to bicycles or pedestrians only) stays one-way
+// in the direction of its car link
+sim::Streets streets_of(const mobility::StreetNetwork& net) {
+  constexpr double kCarLaneWidthM = 3.5;    // [m] urban lane (AASHTO 3.0-3.6 m)
+  constexpr double kOtherLaneWidthM = 2.0;  // [m] one direction of a cycleway or footway
+  sim::Streets streets;
+  streets.node_id = net.node_id;
+  streets.node_x_m = net.node_x_m;
+  streets.node_y_m = net.node_y_m;
+  streets.node_z_m = net.node_z_m;
+  streets.node_signalised = net.node_signalised;
+  std::unordered_map<std::int64_t, std::int32_t> segment_of;  // k -> street index (lookups only)
+  std::vector<bool> streets_car;  // per segment: its forward direction is open to cars
+  for (std::size_t l = 0; l < static_cast<std::size_t>(net.n_links()); ++l) {
+    const std::int64_t key = net.link_id[l] / 2;
+    const bool car = (net.modes[l] & mobility::kModeCar) != 0;
+    const double width_m = net.lanes[l] * (car ? kCarLaneWidthM : kOtherLaneWidthM);
+    const auto found = segment_of.find(key);
+    if (found != segment_of.end()) {
+      // the other direction of a two-way segment
+      const auto s = static_cast<std::size_t>(found->second);
+      CITYTWIN_CHECK(streets.from_node_idx[s] == net.to_node_idx[l] &&
+                         streets.to_node_idx[s] == net.from_node_idx[l],
+                     "links of one OSM way segment join different nodes");
+      streets.width_m[s] += width_m;
+      if (car == streets_car[s]) {
+        streets.lanes_backward[s] = net.lanes[l];
+      } else if (car) {
+        // cars only this way: the segment turns round to follow them
+        std::swap(streets.from_node_idx[s], streets.to_node_idx[s]);
+        streets.lanes_forward[s] = net.lanes[l];
+        streets.speed_limit_mps[s] = net.free_speed_mps[l];
+        streets_car[s] = true;
+      }
+      continue;
+    }
+    // a new segment in the direction of its first link (one-way until a partner shows up)
+    segment_of.emplace(key, static_cast<std::int32_t>(streets.street_id.size()));
+    streets.street_id.push_back(key);
+    streets.from_node_idx.push_back(net.from_node_idx[l]);
+    streets.to_node_idx.push_back(net.to_node_idx[l]);
+    streets.length_m.push_back(net.length_m[l]);
+    streets.lanes_forward.push_back(net.lanes[l]);
+    streets.lanes_backward.push_back(0);
+    streets.speed_limit_mps.push_back(net.free_speed_mps[l]);
+    streets.width_m.push_back(width_m);
+    streets.street_class.push_back(street_class_of(net.highway_class[l]));
+    streets_car.push_back(car);
+  }
+  return streets;
+}
+
+// an OpenStreetMap extract as the city: LoD1 blocks of the buildings with a height, the streets
+sim::City read_osm_city(const std::filesystem::path& path, const ScenarioSettings& settings,
+                        const std::function<void(const std::string&)>& fail, std::string* report) {
+  mobility::OsmReadOptions osm_options;
+  osm_options.storey_height_m = settings.city_storey_height_m;
+  mobility::OsmData osm;
+  try {
+    osm = mobility::read_osm(path, osm_options);
+  } catch (const InputError& e) {
+    fail("names an OpenStreetMap file that cannot be read: " + std::string(e.what()));
+  }
+  if (osm.buildings.size() == 0) {
+    fail("names an OpenStreetMap extract with no building tagged 'height' or 'building:levels' (" +
+         std::to_string(osm.stats.n_building_candidates) + " building polygons, " +
+         std::to_string(osm.stats.n_buildings_without_height) +
+         " without a height); the other models need buildings: use an extract that has them, "
+         "or GeoJSON footprints, where city.default_height_m fills missing heights");
+  }
+
+  // the buildings as LoD1 blocks, in the reader's projection
+  solar::City3dOptions options;
+  options.storey_height_m = settings.city_storey_height_m;
+  std::string name = path.filename().string();
+  name = name.substr(0, name.find(".osm"));
+  solar::City3d read =
+      solar::extrude_footprints(osm.buildings, osm.crs, name, path.string(), options);
+  sim::City city = std::move(read.city);
+  city.crs = osm.crs;
+  city.origin_lat_deg = osm.origin_lat_deg;
+  city.origin_lon_deg = osm.origin_lon_deg;
+  city.streets = streets_of(osm.network);
+  city.check_consistency();
+  if (report != nullptr) {
+    *report = read.report.summary() + "osm streets: " + std::to_string(city.streets.size()) +
+              " segments, " + std::to_string(city.streets.n_nodes()) + " nodes\n" +
+              "osm buildings without height (left out): " +
+              std::to_string(osm.stats.n_buildings_without_height) + "\n";
+  }
+  return city;
 }
 
 }  // namespace
@@ -50,9 +176,12 @@ sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings,
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const bool cityjson = lower.ends_with(".city.json") || lower.ends_with(".json");
   const bool geojson = lower.ends_with(".geojson");
-  if (!cityjson && !geojson) {
-    fail("must be \"generated\", a CityJSON file (.city.json, .json) or GeoJSON footprints "
-         "(.geojson) (got '" + settings.city_buildings + "')");
+  const bool osm = lower.ends_with(".osm") || lower.ends_with(".osm.pbf") ||
+                   lower.ends_with(".osm.bz2") || lower.ends_with(".osm.gz");
+  if (!cityjson && !geojson && !osm) {
+    fail("must be \"generated\", a CityJSON file (.city.json, .json), GeoJSON footprints "
+         "(.geojson) or an OpenStreetMap extract (.osm, .osm.pbf, .osm.bz2, .osm.gz) (got '" +
+         settings.city_buildings + "')");
   }
   const std::filesystem::path path = scenario.resolve_path(settings.city_buildings);
   std::error_code error;
@@ -61,6 +190,7 @@ sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings,
          settings.city_buildings + "'; ${data} is the real-data folder, relative paths start at "
          "the scenario's folder)");
   }
+  if (osm) return read_osm_city(path, settings, fail, report);
   solar::City3dOptions options;
   options.crs = settings.city_crs;
   options.lod = settings.city_lod == "highest" ? "" : settings.city_lod;

@@ -304,6 +304,7 @@ sim::BuildingUse map_use(const std::string& use) {
 
   // words (English, French BD TOPO USAGE1, Finnish)
   const auto has = [&w](const char* word) { return w.find(word) != std::string::npos; };
+  if (w == "mixed") return BuildingUse::kMixed;  // sim::building_use_names()
   if (has("résidentiel") || has("residential") || has("asuin")) return BuildingUse::kResidential;
   if (has("commerc") || has("retail") || has("shop")) return BuildingUse::kCommercial;
   if (has("office") || has("bureau")) return BuildingUse::kOffice;

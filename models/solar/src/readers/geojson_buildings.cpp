@@ -54,6 +54,37 @@ double number(const json& properties, const char* key) {
   return properties[key].get<double>();
 }
 
+// a 2.5D footprint (polygons of rings: outer counter-clockwise, holes clockwise) as one LoD1
+// shell: flat roof at top_m, one wall per ring edge, ground at base_m facing down
+void add_lod1_block(detail::CityBuilder& builder, const std::vector<std::vector<Ring3>>& footprint,
+                    double base_m, double top_m) {
+  builder.begin_shell();
+  for (const std::vector<Ring3>& polygon : footprint) {
+    std::vector<Ring3> roof;
+    std::vector<Ring3> ground;
+    for (const Ring3& ring : polygon) {
+      Ring3 up = ring;
+      for (Point3& p : up) p.z_m = top_m;
+      Ring3 down = ring;
+      for (Point3& p : down) p.z_m = base_m;
+      std::reverse(down.begin(), down.end());
+      roof.push_back(std::move(up));
+      ground.push_back(std::move(down));
+    }
+    builder.add_polygon(std::move(roof), Facing::kRoof);
+    for (const Ring3& pts : polygon) {
+      for (std::size_t k = 0; k < pts.size(); ++k) {
+        const Point3& a = pts[k];
+        const Point3& b = pts[(k + 1) % pts.size()];
+        builder.add_polygon({Ring3{Point3{a.x_m, a.y_m, base_m}, Point3{b.x_m, b.y_m, base_m},
+                                   Point3{b.x_m, b.y_m, top_m}, Point3{a.x_m, a.y_m, top_m}}},
+                            Facing::kWall);
+      }
+    }
+    builder.add_polygon(std::move(ground), Facing::kGround);
+  }
+}
+
 /// Reads one GeoJSON FeatureCollection of building footprints into a City.
 class GeoJsonReader {
  public:
@@ -189,7 +220,7 @@ class GeoJsonReader {
       builder_.skip_building(id, "geometry type '" + type + "' is not a Polygon or MultiPolygon");
       return;
     }
-    std::vector<std::vector<PlanRing>> footprint;
+    std::vector<std::vector<Ring3>> footprint;
     bool all_z = true;
     double min_vertex_z = std::numeric_limits<double>::infinity();
     for (const auto& [pkey, rings] : polygons) {
@@ -197,7 +228,7 @@ class GeoJsonReader {
         issue(pkey, "must be an array of rings (feature " + id + ")");
         return;
       }
-      std::vector<PlanRing> polygon;
+      std::vector<Ring3> polygon;
       for (std::size_t r = 0; r < rings->size(); ++r) {
         PlanRing ring;
         if (!read_ring(pkey + "[" + std::to_string(r) + "]", (*rings)[r], ring)) return;
@@ -215,7 +246,7 @@ class GeoJsonReader {
         }
         all_z = all_z && ring.has_z;
         for (const Point3& p : ring.points) min_vertex_z = std::min(min_vertex_z, p.z_m);
-        polygon.push_back(std::move(ring));
+        polygon.push_back(std::move(ring.points));
       }
       if (!polygon.empty()) footprint.push_back(std::move(polygon));
     }
@@ -251,32 +282,7 @@ class GeoJsonReader {
     const double top_m = base_m + height_m;
 
     // LoD1 block: flat roof, ground, one wall per ring edge (courtyard walls face the courtyard)
-    builder_.begin_shell();
-    for (const std::vector<PlanRing>& polygon : footprint) {
-      std::vector<Ring3> roof;
-      std::vector<Ring3> ground;
-      for (const PlanRing& ring : polygon) {
-        Ring3 up = ring.points;
-        for (Point3& p : up) p.z_m = top_m;
-        Ring3 down = ring.points;
-        for (Point3& p : down) p.z_m = base_m;
-        std::reverse(down.begin(), down.end());
-        roof.push_back(std::move(up));
-        ground.push_back(std::move(down));
-      }
-      builder_.add_polygon(std::move(roof), Facing::kRoof);
-      for (const PlanRing& ring : polygon) {
-        const Ring3& pts = ring.points;
-        for (std::size_t k = 0; k < pts.size(); ++k) {
-          const Point3& a = pts[k];
-          const Point3& b = pts[(k + 1) % pts.size()];
-          builder_.add_polygon({Ring3{Point3{a.x_m, a.y_m, base_m}, Point3{b.x_m, b.y_m, base_m},
-                                      Point3{b.x_m, b.y_m, top_m}, Point3{a.x_m, a.y_m, top_m}}},
-                               Facing::kWall);
-        }
-      }
-      builder_.add_polygon(std::move(ground), Facing::kGround);
-    }
+    add_lod1_block(builder_, footprint, base_m, top_m);
 
     // attributes
     detail::BuildingAttributes attributes;
@@ -310,6 +316,71 @@ City3d parse_geojson_buildings(std::string_view text, const std::string& file_na
 
 City3d read_geojson_buildings(const std::filesystem::path& path, const City3dOptions& options) {
   return parse_geojson_buildings(detail::read_text_file(path, "GeoJSON"), path.string(), options);
+}
+
+City3d extrude_footprints(const sim::Buildings& footprints, const std::string& crs,
+                          const std::string& name, const std::string& source,
+                          const City3dOptions& options) {
+  if (footprints.size() == 0) {
+    throw InputError(InputIssue{source, 0, 0, "buildings",
+                                "holds no building footprint to extrude; check the file"});
+  }
+  ReadReport report;
+  detail::CityBuilder builder(options, report);
+  report.n_objects = footprints.size();
+  const std::vector<std::string>& use_names = sim::building_use_names();
+  std::vector<std::size_t> kept;  // input index of each output building
+  for (std::size_t b = 0; b < static_cast<std::size_t>(footprints.size()); ++b) {
+    // the footprint: one polygon, outer ring then holes, as given
+    std::vector<Ring3> polygon;
+    const auto ring_begin = static_cast<std::size_t>(footprints.ring_begin[b]);
+    const auto ring_end = static_cast<std::size_t>(footprints.ring_begin[b + 1]);
+    for (std::size_t r = ring_begin; r < ring_end; ++r) {
+      Ring3 ring;
+      const auto v_end = static_cast<std::size_t>(footprints.vertex_begin[r + 1]);
+      for (auto v = static_cast<std::size_t>(footprints.vertex_begin[r]); v < v_end; ++v) {
+        ring.push_back(Point3{footprints.vertex_x_m[v], footprints.vertex_y_m[v], 0.0});
+      }
+      polygon.push_back(std::move(ring));
+    }
+
+    // LoD1 block from the ground elevation to the top
+    const double base_m = footprints.ground_elevation_m[b];
+    const double height_m = footprints.height_m[b];
+    const std::string id = std::to_string(footprints.building_id[b]);
+    if (!(std::isfinite(base_m) && std::isfinite(height_m) && height_m > 0.0)) {
+      builder.skip_building(id, "height or ground elevation is not a positive finite number");
+      continue;
+    }
+    add_lod1_block(builder, {std::move(polygon)}, base_m, base_m + height_m);
+    detail::BuildingAttributes attributes;
+    attributes.source_id = id;
+    attributes.measured_height_m = height_m;
+    attributes.ground_elevation_m = base_m;
+    attributes.roof_type = "flat";
+    attributes.use = use_names[static_cast<std::size_t>(footprints.use[b])];
+    attributes.n_floors = footprints.n_floors[b];
+    const std::int64_t before = report.n_buildings;
+    builder.end_building(attributes);
+    if (report.n_buildings > before) kept.push_back(b);
+  }
+
+  if (kept.empty()) {
+    throw InputError(InputIssue{source, 0, 0, "buildings",
+                                "holds no footprint that makes an LoD1 block (" +
+                                    std::to_string(report.n_skipped) +
+                                    " skipped: degenerate rings or no height)"});
+  }
+
+  // the caller's ids replace the 1-based ones
+  City3d out;
+  out.city = builder.finish(name, crs, source, "crs");
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    out.city.buildings.building_id[k] = footprints.building_id[kept[k]];
+  }
+  out.city.index_ids();
+  out.report = std::move(report);
+  return out;
 }
 
 }  // namespace citytwin::solar

@@ -21,7 +21,9 @@ namespace citytwin::io {
 void register_models(sim::ModelRegistry& registry);
 
 /// Builds the city a scenario asks for: generated, or read from a file by the solar readers
-/// (".city.json"/".json": CityJSON, ".geojson": 2.5D footprints). When `report` is given it
+/// (".city.json"/".json": CityJSON, ".geojson": 2.5D footprints), or an OpenStreetMap extract
+/// (".osm", ".osm.pbf", ".osm.bz2", ".osm.gz": buildings with a height as LoD1 blocks, streets
+/// from the routable network; docs/city.md). When `report` is given it
 /// receives the reader's summary of fallbacks and repairs ("" for a generated city). Throws
 /// InputError naming city.buildings (file:line) for an unknown format or a missing file.
 [[nodiscard]] sim::City build_city(const Scenario& scenario, const ScenarioSettings& settings,

@@ -83,6 +83,19 @@ struct City3d {
 [[nodiscard]] City3d parse_geojson_buildings(std::string_view text, const std::string& file_name,
                                              const City3dOptions& options = {});
 
+/// Extrudes 2D building footprints into LoD1 blocks with the rules of read_geojson_buildings: a
+/// flat roof at ground_elevation_m + height_m, one wall per ring edge (holes included), a ground
+/// facing down. Reads from `footprints` the rings, building_id, height_m, ground_elevation_m,
+/// use and n_floors (0 = estimated from the height); the returned city's buildings are rebuilt
+/// from the blocks (footprint area, centroid, flat roof, floor area, residents and jobs from the
+/// ratios of `options`) and keep the input's building_id. A building with a non-positive or
+/// non-finite height is skipped (report.skip_reasons). `crs` is the coordinates' CRS (EPSG code
+/// or PROJ string), `name` the city's name, `source` names the input in errors. Throws InputError
+/// naming `source` when no building is left, or `crs` when PROJ cannot use it. Thread-safe.
+[[nodiscard]] City3d extrude_footprints(const sim::Buildings& footprints, const std::string& crs,
+                                        const std::string& name, const std::string& source,
+                                        const City3dOptions& options = {});
+
 /// A geographic position on WGS 84.
 struct LatLon {
   double lat_deg = 0.0;  ///< [deg] latitude, north positive
