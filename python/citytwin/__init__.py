@@ -19,7 +19,7 @@ from ._core import (
     __git_describe__,
     __version__,
 )
-from . import bikeshare, energy, solar
+from . import bikeshare, energy, mobility, solar
 from .results import open_results, results_groups
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "__version__",
     "bikeshare",
     "energy",
+    "mobility",
     "open_results",
     "solar",
     "results_groups",

@@ -3,16 +3,20 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include <citytwin/mobility/count_fit.hpp>
 #include <citytwin/mobility/readers/od_matrix.hpp>
 #include <citytwin/mobility/readers/osm.hpp>
 #include <citytwin/mobility/readers/sumo_net.hpp>
 #include <citytwin/mobility/readers/sumo_routes.hpp>
+#include <citytwin/mobility/synthetic_demand.hpp>
 #include <citytwin/sim/city.hpp>
 #include <citytwin/sim/clock.hpp>
 #include <citytwin/sim/config_reader.hpp>
@@ -24,6 +28,10 @@ namespace citytwin::mobility {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::int32_t choice_of_mode(std::uint8_t mode) {
+  return mode == kModeCar ? kChoiceCar : mode == kModeBike ? kChoiceBike : kChoiceWalk;
+}
 
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -89,6 +97,29 @@ struct MobilityModel::Data {
   LinkGraph graph;                   // view of `network`
   Trips trips;                       // routed trips, one per vehicle
   std::vector<std::int64_t> trip_id; // stable trip ids (1-based position in the demand)
+  // per trip (trip dim): who travels, why, how, from where to where
+  std::vector<std::int64_t> agent_id;         // person (synthetic) or vehicle (imports)
+  std::vector<std::int32_t> choice;           // kChoice* of the trip
+  std::vector<std::int32_t> purpose;          // activity at the destination, -1 for imports
+  std::vector<std::int32_t> origin_node;      // node the trip starts at
+  std::vector<std::int32_t> destination_node; // node it ends at
+  std::vector<double> origin_x_m, origin_y_m, destination_x_m, destination_y_m;
+  std::vector<std::uint8_t> reroutable;       // 1 when re-planning may change the route
+  std::vector<double> route_length_m;         // [m] whole route
+  std::vector<double> free_time_s;            // [s] free-flow time of the route for its mode
+  LaneConnections sumo_connections;  // lane movements of a SUMO network (signal programs)
+  SignalPlan signals;                // gating plan, empty when signals = false
+  ReplanResult replan;               // convergence of the re-planning iterations
+  std::optional<CountReplay> counts; // counters attached to links
+  std::int64_t n_count_hours = 0;    // hours of the run compared with the counts
+  std::vector<double> bike_count_veh;  // bikes passing counted links per (row, hour) cell
+  double origin_lat_deg = kNaN;      // geographic position of the network's (0, 0)
+  double origin_lon_deg = kNaN;
+  std::int64_t n_persons = 0;        // residents planned (synthetic demand)
+  std::int64_t n_unroutable = 0;     // synthetic trips dropped: no path for any mode
+  std::int64_t n_before_start = 0;   // synthetic trips departing before the run starts
+  std::int64_t n_no_mode = 0;        // synthetic trips with a path but no mode offered
+  std::int64_t end_tick = 0;         // [1 s] end of the run for the queue model
   std::unique_ptr<QueueModel> queue; // constants derived from graph, trips and config
 };
 
@@ -96,6 +127,8 @@ struct MobilityModel::Columns {
   std::vector<sim::Column<std::int32_t>> link_i32;   // kLinkI32 order
   std::vector<sim::Column<std::int64_t>> link_i64;   // kLinkI64 order
   sim::Column<double> flow_credit_veh;               // [veh] per link
+  sim::Column<double> link_speed_mps;                // [m s-1] per link, input
+  sim::Column<double> link_capacity_veh_per_h;       // [veh h-1] per link, input
   std::vector<sim::Column<std::int32_t>> trip_i32;   // kTripI32 order
   std::vector<sim::Column<std::int64_t>> trip_i64;   // kTripI64 order
   sim::Column<std::int64_t> scalars;                 // the 5 queue_counter values
@@ -109,6 +142,19 @@ struct MobilityModel::Columns {
   sim::Column<double> travel_time_s;                 // [s] per trip
   sim::Column<double> distance_m;                    // [m] per trip
   sim::Column<double> delay_s;                       // [s] per trip
+  sim::Column<std::int64_t> agent_id;                // per trip
+  sim::Column<std::int32_t> choice;                  // per trip
+  sim::Column<std::int32_t> purpose;                 // per trip
+  sim::Column<double> origin_x_m, origin_y_m, destination_x_m, destination_y_m;  // per trip
+  sim::Column<double> replan_gap, replan_experienced_gap, replan_mean_time_s;     // per iteration
+  sim::Column<std::int64_t> replan_rerouted;                                      // per iteration
+  sim::Column<std::int64_t> counter_link_id;         // per counter
+  sim::Column<double> counter_distance_m;            // per counter
+  sim::Column<std::int64_t> count_counter;           // per count cell: counter row (1-based)
+  sim::Column<double> count_time_s;                  // per count cell: hour start since run start
+  sim::Column<double> count_observed;                // per count cell [veh h-1]
+  sim::Column<double> count_simulated;               // per count cell [veh h-1]
+  sim::Column<double> count_geh;                     // per count cell
 };
 
 namespace {
@@ -119,6 +165,8 @@ QueueState load_queue_state(const MobilityModel::Columns& c, const sim::State& s
   for (std::size_t i = 0; i < kLinkI32.size(); ++i) copy_in(state.get(c.link_i32[i]), s.*kLinkI32[i].member);
   for (std::size_t i = 0; i < kLinkI64.size(); ++i) copy_in(state.get(c.link_i64[i]), s.*kLinkI64[i].member);
   copy_in(state.get(c.flow_credit_veh), s.flow_credit_veh);
+  copy_in(state.get(c.link_speed_mps), s.link_speed_mps);
+  copy_in(state.get(c.link_capacity_veh_per_h), s.link_capacity_veh_per_h);
   for (std::size_t i = 0; i < kTripI32.size(); ++i) copy_in(state.get(c.trip_i32[i]), s.*kTripI32[i].member);
   for (std::size_t i = 0; i < kTripI64.size(); ++i) copy_in(state.get(c.trip_i64[i]), s.*kTripI64[i].member);
   const std::span<const std::int64_t> sc = state.get(c.scalars);
@@ -130,12 +178,15 @@ QueueState load_queue_state(const MobilityModel::Columns& c, const sim::State& s
   return s;
 }
 
-// writes the queue state and the trip table into the model's columns
-void store_queue_state(const MobilityModel::Columns& c, const QueueModel& queue,
+// writes the queue state and the trip table into the model's columns; the trip table costs
+// O(trips + links of the trips under way), not O(route links)
+void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data& d,
                        const QueueState& s, sim::StateWriter& w) {
   for (std::size_t i = 0; i < kLinkI32.size(); ++i) copy_out(s.*kLinkI32[i].member, w.get(c.link_i32[i]));
   for (std::size_t i = 0; i < kLinkI64.size(); ++i) copy_out(s.*kLinkI64[i].member, w.get(c.link_i64[i]));
   copy_out(s.flow_credit_veh, w.get(c.flow_credit_veh));
+  copy_out(s.link_speed_mps, w.get(c.link_speed_mps));
+  copy_out(s.link_capacity_veh_per_h, w.get(c.link_capacity_veh_per_h));
   for (std::size_t i = 0; i < kTripI32.size(); ++i) copy_out(s.*kTripI32[i].member, w.get(c.trip_i32[i]));
   for (std::size_t i = 0; i < kTripI64.size(); ++i) copy_out(s.*kTripI64[i].member, w.get(c.trip_i64[i]));
   const std::span<std::int64_t> sc = w.get(c.scalars);
@@ -144,12 +195,30 @@ void store_queue_state(const MobilityModel::Columns& c, const QueueModel& queue,
   sc[2] = s.next_departure;
   sc[3] = s.n_arrived;
   sc[4] = s.n_in_network;
-  const TripTable t = queue.trip_table(s);
-  copy_out(t.departure_s, w.get(c.departure_s));
-  copy_out(t.arrival_s, w.get(c.arrival_s));
-  copy_out(t.travel_time_s, w.get(c.travel_time_s));
-  copy_out(t.distance_m, w.get(c.distance_m));
-  copy_out(t.delay_s, w.get(c.delay_s));
+  const Trips& trips = d.trips;
+  const std::span<double> departure = w.get(c.departure_s);
+  const std::span<double> arrival = w.get(c.arrival_s);
+  const std::span<double> travel = w.get(c.travel_time_s);
+  const std::span<double> distance = w.get(c.distance_m);
+  const std::span<double> delay = w.get(c.delay_s);
+  for (std::size_t v = 0; v < departure.size(); ++v) {
+    departure[v] = static_cast<double>(s.depart_tick[v]);  // dt_s = 1 s
+    if (s.arrive_tick[v] >= 0) {
+      arrival[v] = static_cast<double>(s.arrive_tick[v]);
+      travel[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v]);
+      delay[v] = travel[v] - d.free_time_s[v];
+      distance[v] = d.route_length_m[v];
+      continue;
+    }
+    arrival[v] = kNaN;
+    travel[v] = kNaN;
+    delay[v] = kNaN;
+    double done_m = 0.0;
+    for (std::int64_t j = trips.route_begin[v]; j < s.route_pos[v]; ++j) {
+      done_m += d.network.length_m[static_cast<std::size_t>(trips.route_link_idx[static_cast<std::size_t>(j)])];
+    }
+    distance[v] = done_m;
+  }
   const std::span<double> on_link = w.get(c.vehicles_on_link);
   const std::span<double> queued = w.get(c.queue_length_veh);
   for (std::size_t l = 0; l < on_link.size(); ++l) {
@@ -264,6 +333,12 @@ bool sumo_trips(sim::ConfigReader& r, const std::string& path, MobilityModel::Da
     }
     d.trips.add(demand.depart_s[vi], demand.mode[vi], links);
     d.trip_id.push_back(v + 1);
+    d.agent_id.push_back(v + 1);
+    d.choice.push_back(choice_of_mode(demand.mode[vi]));
+    d.purpose.push_back(-1);
+    d.origin_node.push_back(net.from_node_idx[static_cast<std::size_t>(links.front())]);
+    d.destination_node.push_back(net.to_node_idx[static_cast<std::size_t>(links.back())]);
+    d.reroutable.push_back(0);
   }
   if (!issues.empty()) {
     for (const InputIssue& issue : issues) r.diagnostics().error(issue);
@@ -300,12 +375,154 @@ bool od_trips(sim::ConfigReader& r, const sim::ModelContext& ctx, const std::str
                  routes.link_idx.begin() + routes.path_begin[t + 1]);
     d.trips.add(od.departure_s[t], kModeCar, links);
     d.trip_id.push_back(static_cast<std::int64_t>(t) + 1);
+    d.agent_id.push_back(static_cast<std::int64_t>(t) + 1);
+    d.choice.push_back(kChoiceCar);
+    d.purpose.push_back(-1);
+    d.origin_node.push_back(od.origin_node_idx[t]);
+    d.destination_node.push_back(od.destination_node_idx[t]);
+    d.reroutable.push_back(1);
   }
   if (n_unreachable > 0) {
     r.error("demand", std::to_string(n_unreachable) + " OD trips of '" + path +
                           "' have no path between their drawn nodes; connect the network or "
                           "shrink the zones");
     return false;
+  }
+  return true;
+}
+
+// builds the trips of the synthetic activity-based demand
+// (docs/models/mobility.md#synthetic-demand-and-mode-choice); departures are times of day, the
+// run's clock starts at its local start time
+bool synthetic_trips(sim::ConfigReader& r, const sim::ModelContext& ctx, MobilityModel::Data& d) {
+  if (ctx.city == nullptr || ctx.city->buildings.size() == 0) {
+    r.error("demand", "\"synthetic\" needs a city with buildings (residents and jobs)");
+    return false;
+  }
+  SyntheticDemand demand;
+  try {
+    demand = synthesize_demand(*ctx.city, d.network, d.graph, d.config.synthetic, ctx.seed);
+  } catch (const std::invalid_argument& e) {
+    r.error("demand", std::string("the synthetic demand cannot be built: ") + e.what());
+    return false;
+  }
+  const double start_of_day_s = ctx.clock != nullptr ? ctx.clock->local(0).hour_of_day() * 3600.0 : 0.0;
+  d.n_unroutable = demand.n_unroutable;
+  d.n_no_mode = demand.n_no_mode;
+  d.n_persons = demand.n_persons;
+  const Trips& t = demand.trips;
+  std::vector<std::int32_t> links;
+  for (std::int64_t i = 0; i < demand.size(); ++i) {
+    const auto ii = static_cast<std::size_t>(i);
+    const double depart_s = demand.departure_s[ii] - start_of_day_s;
+    if (depart_s < 0.0) {
+      ++d.n_before_start;
+      continue;
+    }
+    links.assign(t.route_link_idx.begin() + t.route_begin[ii], t.route_link_idx.begin() + t.route_begin[ii + 1]);
+    d.trips.add(depart_s, t.mode[ii], links);
+    d.trip_id.push_back(i + 1);
+    d.agent_id.push_back(demand.person_id[ii] + 1);
+    d.choice.push_back(demand.choice[ii]);
+    d.purpose.push_back(demand.purpose[ii]);
+    d.origin_node.push_back(demand.origin_node_idx[ii]);
+    d.destination_node.push_back(demand.destination_node_idx[ii]);
+    d.origin_x_m.push_back(demand.origin_x_m[ii]);
+    d.origin_y_m.push_back(demand.origin_y_m[ii]);
+    d.destination_x_m.push_back(demand.destination_x_m[ii]);
+    d.destination_y_m.push_back(demand.destination_y_m[ii]);
+    d.reroutable.push_back(demand.choice[ii] == kChoiceCar ? 1 : 0);
+  }
+  return true;
+}
+
+// origin and destination coordinates from the route ends, where the demand gave none
+void fill_trip_geometry(MobilityModel::Data& d) {
+  const std::size_t n = d.trip_id.size();
+  const StreetNetwork& net = d.network;
+  if (d.origin_x_m.size() == n) return;
+  d.origin_x_m.resize(n);
+  d.origin_y_m.resize(n);
+  d.destination_x_m.resize(n);
+  d.destination_y_m.resize(n);
+  for (std::size_t v = 0; v < n; ++v) {
+    const auto o = static_cast<std::size_t>(d.origin_node[v]);
+    const auto e = static_cast<std::size_t>(d.destination_node[v]);
+    d.origin_x_m[v] = net.node_x_m[o];
+    d.origin_y_m[v] = net.node_y_m[o];
+    d.destination_x_m[v] = net.node_x_m[e];
+    d.destination_y_m[v] = net.node_y_m[e];
+  }
+}
+
+// whole-route length and free-flow time of every trip (its mode's speed)
+void route_constants(MobilityModel::Data& d) {
+  const Trips& t = d.trips;
+  const auto n = static_cast<std::size_t>(t.n_vehicles());
+  d.route_length_m.assign(n, 0.0);
+  d.free_time_s.assign(n, 0.0);
+  for (std::size_t v = 0; v < n; ++v) {
+    std::int64_t ticks = 0;
+    for (std::int64_t j = t.route_begin[v]; j < t.route_begin[v + 1]; ++j) {
+      const std::int32_t l = t.route_link_idx[static_cast<std::size_t>(j)];
+      d.route_length_m[v] += d.network.length_m[static_cast<std::size_t>(l)];
+      ticks += d.queue->mode_ticks(l, t.mode[v]);
+    }
+    d.free_time_s[v] = static_cast<double>(ticks);  // dt_s = 1 s
+  }
+}
+
+// reads the counts file, attaches its counters and precomputes the (uncongested) bike passages
+bool load_counts(sim::ConfigReader& r, const sim::ModelContext& ctx, MobilityModel::Data& d) {
+  const MobilityConfig& c = d.config;
+  if (!std::filesystem::is_regular_file(c.counts)) {
+    r.error("counts", "file '" + c.counts + "' does not exist (written '" + c.counts_written +
+                          "'); give a Paris or Helsinki counts CSV");
+    return false;
+  }
+  CountAttachOptions options = c.counts_attach;
+  options.origin_lat_deg = d.origin_lat_deg;
+  options.origin_lon_deg = d.origin_lon_deg;
+  try {
+    d.counts = attach_counts(read_counts(c.counts), d.network, options, r.path(), r.key_path("counters"));
+  } catch (const InputError& e) {
+    forward(r.diagnostics(), e);
+    r.error("counts", "the counts '" + c.counts_written + "' could not be used (see the errors above)");
+    return false;
+  }
+  if (d.counts->size() == 0) {
+    r.error("counts", "no counter of '" + c.counts_written + "' could be attached to a link; "
+                      "name their links in [models.mobility.counters] (\"counter id\" = link id)");
+    return false;
+  }
+  const double run_s = ctx.clock != nullptr ? static_cast<double>(ctx.clock->n_ticks()) * ctx.clock->dt_s() : 0.0;
+  d.n_count_hours = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(run_s / 3600.0)));
+  // bikes and walkers travel uncongested: the hour each bike leaves a counted link is known now
+  const auto n_rows = static_cast<std::int64_t>(d.counts->size());
+  d.bike_count_veh.assign(static_cast<std::size_t>(n_rows * d.n_count_hours), 0.0);
+  std::vector<std::int32_t> row_of_link(static_cast<std::size_t>(d.network.n_links()), -1);
+  bool any_bike = false;
+  for (std::int64_t row = 0; row < n_rows; ++row) {
+    if (d.counts->is_bike[static_cast<std::size_t>(row)] == 0) continue;
+    row_of_link[static_cast<std::size_t>(d.counts->link_idx[static_cast<std::size_t>(row)])] =
+        static_cast<std::int32_t>(row);
+    any_bike = true;
+  }
+  if (!any_bike) return true;
+  const Trips& t = d.trips;
+  for (std::int64_t v = 0; v < t.n_vehicles(); ++v) {
+    const auto vi = static_cast<std::size_t>(v);
+    if (t.mode[vi] != kModeBike) continue;
+    double time_s = t.departure_s[vi];
+    for (std::int64_t j = t.route_begin[vi]; j < t.route_begin[vi + 1]; ++j) {
+      const std::int32_t l = t.route_link_idx[static_cast<std::size_t>(j)];
+      time_s += static_cast<double>(d.queue->mode_ticks(l, kModeBike));
+      const std::int32_t row = row_of_link[static_cast<std::size_t>(l)];
+      const auto hour = static_cast<std::int64_t>(std::floor(time_s / 3600.0));
+      if (row >= 0 && hour < d.n_count_hours) {
+        d.bike_count_veh[static_cast<std::size_t>(row * d.n_count_hours + hour)] += 1.0;
+      }
+    }
   }
   return true;
 }
@@ -321,22 +538,66 @@ MobilityConfig read_mobility_config(const sim::ModelContext& ctx) {
     c.network_written = c.network;
   }
   if (r.require("demand") && r.read("demand", c.demand_written)) {
-    if (c.demand_written == "synthetic") {
-      r.error("demand",
-              "synthetic demand is not implemented yet; give a SUMO route file (\"trips.rou.xml\") "
-              "or an OD matrix CSV (\"od.csv\")");
-    } else {
-      c.demand = resolve_path(ctx, c.demand_written);
-    }
+    c.demand = c.demand_written == "synthetic" ? "synthetic" : resolve_path(ctx, c.demand_written);
   }
-  if (r.read("signals", c.signals) && c.signals) {
-    r.error("signals",
-            "signal gating is not modelled by the queue model yet; set signals = false (links "
-            "then use their full capacity at signalised junctions)");
+  {
+    sim::ConfigReader rs = r.section("synthetic");
+    c.synthetic = read_synthetic_demand_config(rs);
+    if (c.demand != "synthetic" && r.has("synthetic")) {
+      r.error("synthetic", "[models.mobility.synthetic] only applies with demand = \"synthetic\"");
+    }
+    rs.finish();
+  }
+  r.read("signals", c.signals);
+  r.read("signal_cycle_s", c.signal_defaults.cycle_s, sim::Range::positive());
+  r.read("signal_intergreen_s", c.signal_defaults.intergreen_s, sim::Range::non_negative());
+  if (c.signal_defaults.cycle_s <= 2.0 * c.signal_defaults.intergreen_s) {
+    r.error("signal_cycle_s", "the cycle must be longer than two intergreens (" +
+                                  std::to_string(2.0 * c.signal_defaults.intergreen_s) + " s)");
   }
   r.read_duration_s("interval", c.interval_s, sim::Range{1.0});
   r.read("stuck_time_s", c.stuck_time_s, sim::Range::positive());
   r.read("co2_kg_per_vehicle_km", c.co2_kg_per_vehicle_km, sim::Range::non_negative());
+
+  // re-planning
+  {
+    sim::ConfigReader rp = r.section("replanning");
+    int iterations = c.replanning.max_iterations;
+    rp.read("iterations", iterations, sim::Range::between(0.0, 1000.0));
+    c.replanning.max_iterations = iterations;
+    rp.read("relative_gap", c.replanning.relative_gap_target, sim::Range::non_negative());
+    std::string rule = "fixed";
+    if (rp.read_choice("share_rule", rule, {"fixed", "msa"})) {
+      c.replanning.share_rule = rule == "msa" ? ReplanShareRule::kMsa : ReplanShareRule::kFixed;
+    }
+    rp.read("reroute_share", c.replanning.reroute_share, sim::Range{0.0, 1.0, true, false});
+    std::int64_t bin_s = 900;
+    if (rp.read_duration_s("cost_interval", bin_s, sim::Range{1.0})) {
+      c.replanning.cost_interval_s = static_cast<double>(bin_s);
+    }
+    rp.finish();
+  }
+  c.replanning.seed = ctx.seed;
+
+  // counts replay
+  if (r.read("counts", c.counts_written)) c.counts = resolve_path(ctx, c.counts_written);
+  r.read("counts_max_distance_m", c.counts_attach.max_distance_m, sim::Range::non_negative());
+  if (const sim::ConfigNode* counters = r.node("counters"); counters != nullptr) {
+    if (!counters->is_table()) {
+      r.error("counters", "must be a table of \"counter id\" = link id");
+    } else {
+      for (const auto& [counter, link] : counters->entries()) {
+        if (link.kind() != sim::ConfigNode::Kind::kInteger) {
+          r.error("counters", "counter '" + counter + "': the link id must be an integer");
+          continue;
+        }
+        c.counts_attach.counter_link_id.emplace_back(counter, link.as_integer());
+      }
+    }
+  }
+  if (!c.counts.empty() && 3600 % c.interval_s != 0) {
+    r.error("interval", "with counts, the link interval must divide one hour (e.g. \"15min\")");
+  }
   return c;
 }
 
@@ -357,15 +618,22 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
         return nullptr;
       }
       d->network = build_street_network(*ctx.city);
+      d->origin_lat_deg = ctx.city->origin_lat_deg;
+      d->origin_lon_deg = ctx.city->origin_lon_deg;
     } else if (!std::filesystem::is_regular_file(c.network)) {
       r.error("network", "file '" + c.network + "' does not exist (written '" + c.network_written +
                              "'); give a .net.xml, .osm or .osm.pbf file, or \"generated\"");
       return nullptr;
     } else if (ends_with(c.network, ".net.xml")) {
-      d->network = read_sumo_net(c.network).network;
+      SumoNet net = read_sumo_net(c.network);
+      d->network = std::move(net.network);
+      d->sumo_connections = std::move(net.connections);
     } else if (ends_with(c.network, ".osm") || ends_with(c.network, ".osm.pbf") ||
                ends_with(c.network, ".osm.gz") || ends_with(c.network, ".osm.bz2")) {
-      d->network = read_osm(c.network).network;
+      OsmData osm = read_osm(c.network);
+      d->network = std::move(osm.network);
+      d->origin_lat_deg = osm.origin_lat_deg;
+      d->origin_lon_deg = osm.origin_lon_deg;
     } else {
       r.error("network", "'" + c.network_written +
                              "' is neither a SUMO .net.xml nor an OpenStreetMap .osm/.osm.pbf file");
@@ -383,12 +651,13 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
   d->graph = link_graph_of(d->network);
 
   // the demand, routed on free-flow times
-  if (!std::filesystem::is_regular_file(c.demand)) {
+  if (c.demand == "synthetic") {
+    if (!synthetic_trips(r, ctx, *d)) return nullptr;
+  } else if (!std::filesystem::is_regular_file(c.demand)) {
     r.error("demand", "file '" + c.demand + "' does not exist (written '" + c.demand_written +
-                          "'); give a SUMO .rou.xml or an OD matrix .csv");
+                          "'); give a SUMO .rou.xml, an OD matrix .csv or \"synthetic\"");
     return nullptr;
-  }
-  if (ends_with(c.demand, ".xml")) {
+  } else if (ends_with(c.demand, ".xml")) {
     if (!sumo_trips(r, c.demand, *d)) return nullptr;
   } else if (ends_with(c.demand, ".csv")) {
     if (ctx.city == nullptr || ctx.city->zones.size() == 0) {
@@ -404,22 +673,52 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
     r.error("demand", "'" + c.demand_written + "' holds no trips");
     return nullptr;
   }
+  fill_trip_geometry(*d);
 
-  // the queue model's constants; 1 s substeps up to the end of the run
+  // signal plans: SUMO programs first, the default plan for other signalised nodes
+  if (c.signals) {
+    try {
+      const SignalPlan defaults = default_signal_plan(d->network, c.signal_defaults);
+      d->signals = d->sumo_connections.size() > 0
+                       ? merge_signal_plans(signal_plan_from_sumo(d->network, d->sumo_connections), defaults)
+                       : defaults;
+    } catch (const std::invalid_argument& e) {
+      r.error("signals", std::string("the signal programs cannot be used: ") + e.what());
+      return nullptr;
+    }
+  }
+
+  // the queue model's settings; 1 s substeps up to the end of the run
   QueueModelConfig q;
   q.dt_s = 1.0;
   q.stuck_time_s = c.stuck_time_s;
   q.interval_s = static_cast<double>(c.interval_s);
   q.seed = ctx.seed;
+  q.signals = c.signals ? &d->signals : nullptr;
   if (ctx.clock != nullptr) {
     q.end_time_s = static_cast<double>(ctx.clock->n_ticks()) * ctx.clock->dt_s();
   }
+
   try {
+    // re-planning iterations, then the queue model of the final routes
+    bool any_reroutable = false;
+    for (std::size_t v = 0; v < d->reroutable.size() && !any_reroutable; ++v) {
+      any_reroutable = d->reroutable[v] != 0 && d->trips.mode[v] == kModeCar;
+    }
+    if (c.replanning.max_iterations > 0 && any_reroutable) {
+      d->replan = replan(d->graph, d->trips, d->origin_node, d->destination_node, d->reroutable, q,
+                         c.replanning);
+    }
     d->queue = std::make_unique<QueueModel>(d->graph, d->trips, q);
+    d->end_tick = static_cast<std::int64_t>(std::llround(q.end_time_s));
   } catch (const std::invalid_argument& e) {
     r.error("demand", std::string("the trips do not fit the network: ") + e.what());
     return nullptr;
   }
+  route_constants(*d);
+
+  // counts to compare against
+  if (!c.counts.empty() && !load_counts(r, ctx, *d)) return nullptr;
   return std::make_unique<MobilityModel>(std::move(d));
 }
 
@@ -450,6 +749,12 @@ void MobilityModel::declare(sim::StateLayout& layout) {
   for (const I32Field& f : kLinkI32) c.link_i32.push_back(layout.add<std::int32_t>(internal(f.name, "link")));
   for (const I64Field& f : kLinkI64) c.link_i64.push_back(layout.add<std::int64_t>(internal(f.name, "link")));
   c.flow_credit_veh = layout.add<double>(internal("q_flow_credit_veh", "link"));
+  c.link_speed_mps = layout.add<double>({"mobility", "link_speed_mps", {}, "link", 0, "m s-1",
+                                         "free speed of cars entering the link (an input: scripts may set it)",
+                                         sim::Output::kSeries, true});
+  c.link_capacity_veh_per_h = layout.add<double>({"mobility", "link_capacity_veh_per_h", {}, "link", 0, "h-1",
+                                                  "flow capacity of the link (an input: scripts may set it)",
+                                                  sim::Output::kSeries, true});
   for (const I32Field& f : kTripI32) c.trip_i32.push_back(layout.add<std::int32_t>(internal(f.name, "trip")));
   for (const I64Field& f : kTripI64) c.trip_i64.push_back(layout.add<std::int64_t>(internal(f.name, "trip")));
   c.scalars = layout.add<std::int64_t>(internal("q_counters", "queue_counter"));
@@ -466,13 +771,150 @@ void MobilityModel::declare(sim::StateLayout& layout) {
   c.travel_time_s = out("travel_time_s", "trip", "s", "arrival - departure, NaN until arrived", snap);
   c.distance_m = out("distance_m", "trip", "m", "length of the links completed", snap);
   c.delay_s = out("delay_s", "trip", "s", "travel time - free-flow time, NaN until arrived", snap);
+  c.agent_id = layout.add<std::int64_t>({"mobility", "agent_id", {}, "trip", 0, "1",
+                                         "person (synthetic demand) or vehicle (imports) making the trip", snap});
+  c.choice = layout.add<std::int32_t>({"mobility", "choice", {}, "trip", 0, "1",
+                                       "mode: 0 car, 1 bike, 2 walk, 3 bike share", snap});
+  c.purpose = layout.add<std::int32_t>({"mobility", "purpose", {}, "trip", 0, "1",
+                                        "activity at the destination (docs), -1 for imported trips", snap});
+  c.origin_x_m = out("origin_x_m", "trip", "m", "projected x of the trip origin", snap);
+  c.origin_y_m = out("origin_y_m", "trip", "m", "projected y of the trip origin", snap);
+  c.destination_x_m = out("destination_x_m", "trip", "m", "projected x of the trip destination", snap);
+  c.destination_y_m = out("destination_y_m", "trip", "m", "projected y of the trip destination", snap);
+
+  // re-planning convergence, one entry per queue-model run
+  const std::vector<ReplanIteration>& its = data_->replan.iterations;
+  if (!its.empty()) {
+    std::vector<std::int64_t> ids(its.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = its[i].iteration;
+    layout.add_dim({"mobility", "iteration", ids, "re-planning iteration (0 = free-flow routes)"});
+    c.replan_gap = out("relative_gap", "iteration", "1", "relative gap of the routes on the iteration's link costs", snap);
+    c.replan_experienced_gap = out("experienced_gap", "iteration", "1", "relative gap on experienced trip times", snap);
+    c.replan_mean_time_s = out("iteration_mean_travel_time_s", "iteration", "s", "mean car travel time of the iteration", snap);
+    c.replan_rerouted = layout.add<std::int64_t>({"mobility", "rerouted", {}, "iteration", 0, "1",
+                                                  "trips given a new route before the iteration", snap});
+  }
+
+  // counts replay: counters and (counter, hour) cells
+  if (data_->counts) {
+    const CountReplay& counts = *data_->counts;
+    std::vector<std::int64_t> ids(counts.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i) + 1;
+    layout.add_dim({"mobility", "counter", ids, "attached counter (1-based row, see counter_link_id)"});
+    std::vector<std::int64_t> cells(counts.size() * static_cast<std::size_t>(data_->n_count_hours));
+    for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<std::int64_t>(i);
+    layout.add_dim({"mobility", "count_cell", cells, "(counter, hour) cell: counter-major"});
+    c.counter_link_id = layout.add<std::int64_t>({"mobility", "counter_link_id", {}, "counter", 0, "1",
+                                                  "network link id the counter is attached to", snap});
+    c.counter_distance_m = out("counter_distance_m", "counter", "m", "counter-to-link distance (0 when named)", snap);
+    c.count_counter = layout.add<std::int64_t>({"mobility", "count_cell_counter", {}, "count_cell", 0, "1",
+                                                "counter of the cell", snap});
+    c.count_time_s = out("count_cell_time_s", "count_cell", "s", "start of the cell's hour since the run start", snap);
+    c.count_observed = out("count_observed_veh_per_h", "count_cell", "h-1", "counted hourly flow, NaN when missing", snap);
+    c.count_simulated = out("count_simulated_veh_per_h", "count_cell", "h-1",
+                            "simulated hourly flow on the counter's link (final once the hour is over)", snap);
+    c.count_geh = out("count_geh", "count_cell", "1", "GEH of the hour, NaN until both flows exist", snap);
+  }
 }
 
-void MobilityModel::init(const sim::StepContext& /*ctx*/, sim::StateWriter& state) const {
+namespace {
+
+// the fit of the finished (counter, hour) cells
+FitSummary count_fit(const MobilityModel::Columns& c, const sim::State& state) {
+  const std::span<const double> geh_cells = state.get(c.count_geh);
+  const std::span<const double> observed = state.get(c.count_observed);
+  const std::span<const double> simulated = state.get(c.count_simulated);
+  std::vector<double> sim_done;
+  std::vector<double> obs_done;
+  for (std::size_t i = 0; i < geh_cells.size(); ++i) {
+    if (std::isnan(geh_cells[i])) continue;
+    sim_done.push_back(simulated[i]);
+    obs_done.push_back(observed[i]);
+  }
+  return compare_flows(sim_done, obs_done);
+}
+
+// the link inputs a script may have set must stay usable by the queue model
+void check_link_inputs(const StreetNetwork& network, const QueueState& s) {
+  for (std::size_t l = 0; l < s.link_speed_mps.size(); ++l) {
+    const double v = s.link_speed_mps[l];
+    const double q = s.link_capacity_veh_per_h[l];
+    if (!(v > 0.0) || !std::isfinite(v) || !(q > 0.0) || !std::isfinite(q)) {
+      throw std::invalid_argument(
+          "mobility: link id " + std::to_string(network.link_id[l]) + " has link_speed_mps = " +
+          std::to_string(v) + " and link_capacity_veh_per_h = " + std::to_string(q) +
+          "; both must be finite and > 0 (close a link with a tiny speed, e.g. 0.1 m/s)");
+    }
+  }
+}
+
+// adds the car volumes of the finished link intervals to the counted cells and computes the GEH
+// of every hour that is over
+void update_counts(const MobilityModel::Columns& c, const MobilityModel::Data& d,
+                   const LinkIntervalStats& stats, std::int64_t now_s, const sim::State& now,
+                   sim::StateWriter& next) {
+  const CountReplay& counts = *d.counts;
+  const std::span<double> simulated = next.get(c.count_simulated);
+  copy_out(std::vector<double>(now.get(c.count_simulated).begin(), now.get(c.count_simulated).end()), simulated);
+  for (std::int64_t i = 0; i < stats.n_intervals(); ++i) {
+    const auto hour = static_cast<std::int64_t>(std::floor(stats.start_s[static_cast<std::size_t>(i)] / 3600.0));
+    if (hour < 0 || hour >= d.n_count_hours) continue;
+    for (std::size_t row = 0; row < counts.size(); ++row) {
+      if (counts.is_bike[row] != 0) continue;
+      const auto l = static_cast<std::size_t>(counts.link_idx[row]);
+      simulated[static_cast<std::size_t>(static_cast<std::int64_t>(row) * d.n_count_hours + hour)] +=
+          stats.volume_veh[static_cast<std::size_t>(i * stats.n_links) + l];
+    }
+  }
+  const std::span<const double> observed = now.get(c.count_observed);
+  const std::span<double> geh_out = next.get(c.count_geh);
+  const std::int64_t hours_over = now_s / 3600;
+  for (std::size_t row = 0; row < counts.size(); ++row) {
+    for (std::int64_t h = 0; h < d.n_count_hours; ++h) {
+      const auto cell = static_cast<std::size_t>(static_cast<std::int64_t>(row) * d.n_count_hours + h);
+      geh_out[cell] = h < hours_over && !std::isnan(observed[cell]) ? geh(simulated[cell], observed[cell]) : kNaN;
+    }
+  }
+}
+
+}  // namespace
+
+void MobilityModel::init(const sim::StepContext& ctx, sim::StateWriter& state) const {
   const Columns& c = *columns_;
-  store_queue_state(c, *data_->queue, data_->queue->initial_state(), state);
-  std::copy(data_->network.free_speed_mps.begin(), data_->network.free_speed_mps.end(),
+  const Data& d = *data_;
+  store_queue_state(c, d, d.queue->initial_state(), state);
+  std::copy(d.network.free_speed_mps.begin(), d.network.free_speed_mps.end(),
             state.get(c.mean_speed_mps).begin());
+  copy_out(d.agent_id, state.get(c.agent_id));
+  copy_out(d.choice, state.get(c.choice));
+  copy_out(d.purpose, state.get(c.purpose));
+  copy_out(d.origin_x_m, state.get(c.origin_x_m));
+  copy_out(d.origin_y_m, state.get(c.origin_y_m));
+  copy_out(d.destination_x_m, state.get(c.destination_x_m));
+  copy_out(d.destination_y_m, state.get(c.destination_y_m));
+  const std::vector<ReplanIteration>& its = d.replan.iterations;
+  for (std::size_t i = 0; i < its.size(); ++i) {
+    state.get(c.replan_gap)[i] = its[i].relative_gap;
+    state.get(c.replan_experienced_gap)[i] = its[i].experienced_gap;
+    state.get(c.replan_mean_time_s)[i] = its[i].mean_travel_time_s;
+    state.get(c.replan_rerouted)[i] = its[i].n_rerouted;
+  }
+  if (d.counts) {
+    const CountReplay& counts = *d.counts;
+    const std::int64_t start_utc_s = ctx.utc_s;
+    for (std::size_t row = 0; row < counts.size(); ++row) {
+      state.get(c.counter_link_id)[row] = d.network.link_id[static_cast<std::size_t>(counts.link_idx[row])];
+      state.get(c.counter_distance_m)[row] = counts.distance_m[row];
+      for (std::int64_t h = 0; h < d.n_count_hours; ++h) {
+        const auto cell = static_cast<std::size_t>(static_cast<std::int64_t>(row) * d.n_count_hours + h);
+        state.get(c.count_counter)[cell] = static_cast<std::int64_t>(row) + 1;
+        state.get(c.count_time_s)[cell] = static_cast<double>(h) * 3600.0;
+        state.get(c.count_observed)[cell] = counts.observed(row, start_utc_s + h * 3600);
+        state.get(c.count_simulated)[cell] = d.bike_count_veh[cell];
+        state.get(c.count_geh)[cell] = kNaN;
+      }
+    }
+  }
 }
 
 void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
@@ -481,11 +923,15 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   const QueueModel& queue = *data_->queue;
 
   // dt_s one-second substeps (an empty network jumps ahead to its next departure)
+  const Data& d = *data_;
   QueueState s = load_queue_state(c, now);
+  check_link_inputs(d.network, s);
   LinkIntervalStats stats;
   const std::int64_t target_tick = (ctx.tick + ctx.period_ticks) * ctx.dt_s;
-  while (s.tick < target_tick && !queue.done(s)) queue.step(s, stats);
-  store_queue_state(c, queue, s, next);
+  // stepping on after the last arrival closes the link intervals (an empty network jumps)
+  while (s.tick < target_tick && s.tick < d.end_tick) queue.step(s, stats);
+  store_queue_state(c, d, s, next);
+  if (d.counts) update_counts(c, d, stats, s.tick, now, next);
 
   // link statistics of the last interval finished in this step, else those of `now`
   const std::span<double> volume = next.get(c.volume_veh);
@@ -556,6 +1002,56 @@ void MobilityModel::kpis(const sim::State& state, std::vector<sim::Kpi>& out) co
                  "forced moves of cars blocked longer than stuck_time_s"});
   out.push_back({"co2_kg", car_km * data_->config.co2_kg_per_vehicle_km, "kg",
                  "car tailpipe CO2 (vehicle_km x co2_kg_per_vehicle_km)"});
+  out.push_back({"trips_not_arrived", n_trips - static_cast<double>(n_arrived), "1",
+                 "trips still under way or not departed at the end of the run"});
+  if (data_->config.demand == "synthetic") {
+    out.push_back({"persons", static_cast<double>(data_->n_persons), "1", "residents planned by the synthetic demand"});
+    out.push_back({"trips_unroutable", static_cast<double>(data_->n_unroutable), "1",
+                   "synthetic trips dropped because no mode had a path"});
+    out.push_back({"trips_no_mode", static_cast<double>(data_->n_no_mode), "1",
+                   "synthetic trips dropped: no car or bike and too far to walk (public transport)"});
+    out.push_back({"trips_before_start", static_cast<double>(data_->n_before_start), "1",
+                   "synthetic trips departing before the run starts (not simulated)"});
+  }
+  const std::vector<ReplanIteration>& its = data_->replan.iterations;
+  if (!its.empty()) {
+    out.push_back({"replanning_iterations", static_cast<double>(its.size()), "1", "queue-model runs of the re-planning loop"});
+    out.push_back({"relative_gap_final", its.back().relative_gap, "1", "relative gap of the last iteration"});
+  }
+  if (data_->counts) {
+    const FitSummary fit = count_fit(c, state);
+    out.push_back({"counts_hours_compared", static_cast<double>(fit.n_hours), "1", "counted hours compared"});
+    out.push_back({"counts_geh_below_5_frac", fit.share_geh_below_5_frac, "1", "share of counted hours with GEH < 5"});
+    out.push_back({"counts_rmse_veh_per_h", fit.rmse_veh_per_h, "h-1", "RMSE of the hourly flows"});
+    out.push_back({"counts_mean_relative_error_frac", fit.mean_relative_error_frac, "1",
+                   "mean signed relative error of the hourly flows"});
+  }
+}
+
+std::string MobilityModel::summary(const sim::State& state) const {
+  const Data& d = *data_;
+  std::string text;
+  const auto fmt = [](const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return std::string(buf);
+  };
+  if (!d.replan.iterations.empty()) {
+    text += "  re-planning (" + std::string(d.replan.converged ? "converged" : "not converged") + "):\n";
+    text += "    iteration  relative_gap  mean_trip_time_s  rerouted\n";
+    for (const ReplanIteration& it : d.replan.iterations) {
+      text += "    " + fmt("%9.0f", it.iteration) + fmt("  %12.5f", it.relative_gap) +
+              fmt("  %16.1f", it.mean_travel_time_s) + fmt("  %8.0f", static_cast<double>(it.n_rerouted)) + "\n";
+    }
+  }
+  if (d.counts) {
+    const FitSummary fit = count_fit(*columns_, state);
+    text += "  counts: " + std::to_string(d.counts->size()) + " counter(s) of '" + d.config.counts_written +
+            "' attached";
+    if (!d.counts->unattached.empty()) text += ", " + std::to_string(d.counts->unattached.size()) + " not";
+    text += "\n" + fit.format("counts fit summary");
+  }
+  return text;
 }
 
 }  // namespace citytwin::mobility

@@ -127,20 +127,25 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     }
   }
 
-  // per link: free-flow ticks, outflow per tick, buffer and storage (docs: #traffic-flow)
+  // signals: checked against the graph; a plan without gates is no plan
+  if (config_.signals != nullptr) {
+    validate_signal_plan(*config_.signals, n_links);
+    if (config_.signals->n_gates() > 0) signals_ = config_.signals;
+  }
+
+  // per link: free-flow ticks and storage at the graph's speed and capacity (docs: #traffic-flow)
   const auto nl = static_cast<std::size_t>(n_links);
   free_ticks_.resize(nl);
-  capacity_per_tick_.resize(nl);
-  credit_max_veh_.resize(nl);
-  buffer_veh_.resize(nl);
+  graph_link_.resize(nl);
   storage_veh_.resize(nl);
   for (std::size_t l = 0; l < nl; ++l) {
     free_ticks_[l] = ticks_for(graph_.length_m[l] / graph_.free_speed_mps[l], config_.dt_s);
     const double cap =
         graph_.flow_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
-    capacity_per_tick_[l] = cap;
-    credit_max_veh_[l] = std::max(1.0, cap);
-    buffer_veh_[l] = static_cast<std::int32_t>(std::max(1.0, std::ceil(cap - kTickEps)));
+    graph_link_[l] = {graph_.free_speed_mps[l],
+                      free_ticks_[l],
+                      graph_.flow_capacity_veh_per_h[l],
+                      {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))}};
     const double stored =
         std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
     const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
@@ -153,6 +158,87 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     const auto i = static_cast<std::size_t>(n);
     max_in_degree_ = std::max(
         max_in_degree_, static_cast<std::int32_t>(graph_.in_begin[i + 1] - graph_.in_begin[i]));
+  }
+}
+
+QueueModel::LinkRate QueueModel::link_rate(const QueueState& s, std::size_t link) const {
+  // the graph's capacity is the common case: reuse its rate (bit-identical either way)
+  const double capacity_veh_per_h = s.link_capacity_veh_per_h[link];
+  const GraphLink& g = graph_link_[link];
+  if (capacity_veh_per_h == g.capacity_veh_per_h) return g.rate;
+  const double cap = capacity_veh_per_h / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+  return {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))};
+}
+
+std::int64_t QueueModel::entry_ticks(const QueueState& s, std::size_t link) const {
+  // the graph's speed is the common case: reuse its ticks
+  const double speed_mps = s.link_speed_mps[link];
+  const GraphLink& g = graph_link_[link];
+  if (speed_mps == g.free_speed_mps) return g.free_ticks;
+  return ticks_for(graph_.length_m[link] / speed_mps, config_.dt_s);
+}
+
+void QueueModel::set_link_speed(QueueState& s, std::int64_t link_idx, double speed_mps) const {
+  if (link_idx < 0 || link_idx >= graph_.n_links()) {
+    bad_argument("set_link_speed: link_idx " + std::to_string(link_idx) + " is not in [0, " +
+                 std::to_string(graph_.n_links()) + ")");
+  }
+  const auto l = static_cast<std::size_t>(link_idx);
+  if (s.link_speed_mps.size() <= l) {
+    bad_argument("set_link_speed: the state has no link_speed_mps column; use initial_state()");
+  }
+  if (!(speed_mps > 0.0) || !std::isfinite(speed_mps) ||
+      !(graph_.length_m[l] / speed_mps / config_.dt_s <= 1e12)) {
+    bad_argument("set_link_speed: link " + std::to_string(link_idx) +
+                 ": speed_mps must be finite, > 0 and give at most 1e12 ticks on the link (got " +
+                 std::to_string(speed_mps) + ")");
+  }
+  s.link_speed_mps[l] = speed_mps;
+}
+
+void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
+                                   double capacity_veh_per_h) const {
+  if (link_idx < 0 || link_idx >= graph_.n_links()) {
+    bad_argument("set_link_capacity: link_idx " + std::to_string(link_idx) + " is not in [0, " +
+                 std::to_string(graph_.n_links()) + ")");
+  }
+  const auto l = static_cast<std::size_t>(link_idx);
+  if (s.link_capacity_veh_per_h.size() <= l) {
+    bad_argument(
+        "set_link_capacity: the state has no link_capacity_veh_per_h column; use initial_state()");
+  }
+  if (!(capacity_veh_per_h > 0.0) || !(capacity_veh_per_h <= 1e9)) {
+    bad_argument("set_link_capacity: link " + std::to_string(link_idx) +
+                 ": capacity_veh_per_h must be in (0, 1e9] (got " +
+                 std::to_string(capacity_veh_per_h) + ")");
+  }
+  s.link_capacity_veh_per_h[l] = capacity_veh_per_h;
+}
+
+void QueueModel::check_link_parameters(const QueueState& s) const {
+  const std::int64_t n_links = graph_.n_links();
+  const auto expect = [&](const char* column, std::size_t got) {
+    if (static_cast<std::int64_t>(got) != n_links) {
+      bad_argument(std::string("queue state: ") + column + " has " + std::to_string(got) +
+                   " entries, expected n_links = " + std::to_string(n_links) +
+                   " (start from initial_state())");
+    }
+  };
+  expect("link_speed_mps", s.link_speed_mps.size());
+  expect("link_capacity_veh_per_h", s.link_capacity_veh_per_h.size());
+  for (std::size_t l = 0; l < static_cast<std::size_t>(n_links); ++l) {
+    const double speed_mps = s.link_speed_mps[l];
+    const double capacity = s.link_capacity_veh_per_h[l];
+    if (!(speed_mps > 0.0) || !std::isfinite(speed_mps) ||
+        !(graph_.length_m[l] / speed_mps / config_.dt_s <= 1e12)) {
+      bad_argument("queue state: link_speed_mps[" + std::to_string(l) +
+                   "] must be finite, > 0 and give at most 1e12 ticks (got " +
+                   std::to_string(speed_mps) + ")");
+    }
+    if (!(capacity > 0.0) || !(capacity <= 1e9)) {
+      bad_argument("queue state: link_capacity_veh_per_h[" + std::to_string(l) +
+                   "] must be in (0, 1e9] (got " + std::to_string(capacity) + ")");
+    }
   }
 }
 
@@ -174,7 +260,10 @@ QueueState QueueModel::initial_state() const {
   const auto nl = static_cast<std::size_t>(graph_.n_links());
   const auto nv = static_cast<std::size_t>(trips_.n_vehicles());
 
-  // links: empty FIFOs, full flow credit
+  // links: the graph's speeds and capacities, empty FIFOs, full flow credit
+  s.link_speed_mps.assign(graph_.free_speed_mps.begin(), graph_.free_speed_mps.end());
+  s.link_capacity_veh_per_h.assign(graph_.flow_capacity_veh_per_h.begin(),
+                                   graph_.flow_capacity_veh_per_h.end());
   s.queue_head.assign(nl, -1);
   s.queue_tail.assign(nl, -1);
   s.queue_last_due.assign(nl, -1);
@@ -188,7 +277,7 @@ QueueState QueueModel::initial_state() const {
   s.n_on_link.assign(nl, 0);
   s.n_entered.assign(nl, 0);
   s.n_left.assign(nl, 0);
-  s.flow_credit_veh = credit_max_veh_;
+  s.flow_credit_veh.assign(nl, kFullFlowCredit);
   s.interval_volume_veh.assign(nl, 0);
   s.interval_time_ticks.assign(nl, 0);
   s.interval_occupancy_veh.assign(nl, 0);
@@ -226,7 +315,7 @@ void QueueModel::enter_link(QueueState& s, std::int32_t vehicle, std::int32_t li
   const auto v = static_cast<std::size_t>(vehicle);
   const auto l = static_cast<std::size_t>(link);
   s.enter_tick[v] = s.tick;
-  s.exit_tick[v] = s.tick + free_ticks_[l];
+  s.exit_tick[v] = s.tick + entry_ticks(s, l);
   s.next_vehicle_idx[v] = -1;
   if (s.queue_tail[l] < 0) {
     s.queue_head[l] = vehicle;
@@ -245,12 +334,16 @@ void QueueModel::link_phase(QueueState& s) const {
   for (std::int64_t li = 0; li < n_links; ++li) {
     const auto l = static_cast<std::size_t>(li);
     if (s.queue_head[l] < 0) {
-      // empty queue: the credit stays full
-      s.flow_credit_veh[l] = credit_max_veh_[l];
+      // empty queue: the credit stays full (at the cap of whatever capacity the link has when
+      // cars come, so it need not be computed here)
+      s.flow_credit_veh[l] = kFullFlowCredit;
       continue;
     }
-    s.flow_credit_veh[l] =
-        std::min(s.flow_credit_veh[l] + capacity_per_tick_[l], credit_max_veh_[l]);
+    const LinkRate rate = link_rate(s, l);
+    const double credit_veh = s.flow_credit_veh[l];
+    s.flow_credit_veh[l] = credit_veh == kFullFlowCredit
+                               ? rate.credit_max_veh
+                               : std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
 
     // vehicles past their free-flow exit tick form a prefix of the queue
     std::int32_t v = s.queue_last_due[l] < 0
@@ -262,12 +355,15 @@ void QueueModel::link_phase(QueueState& s) const {
       v = s.next_vehicle_idx[static_cast<std::size_t>(v)];
     }
 
-    // move due vehicles within the flow capacity: to the buffer, or arrive at the route end
+    // move due vehicles within the flow capacity: to the buffer, or arrive at the route end;
+    // a red signal keeps through cars in the queue (docs: #traffic-signals)
+    const bool red =
+        signals_ != nullptr && s.n_queue_due[l] > 0 && !signals_->is_green(li, k, config_.dt_s);
     while (s.n_queue_due[l] > 0 && s.flow_credit_veh[l] >= 1.0 - kTickEps) {
       const std::int32_t h = s.queue_head[l];
       const auto hv = static_cast<std::size_t>(h);
       const bool last_link = s.route_pos[hv] + 1 == trips_.route_begin[hv + 1];
-      if (!last_link && s.n_buffer[l] >= buffer_veh_[l]) break;
+      if (!last_link && (red || static_cast<double>(s.n_buffer[l]) >= rate.buffer_veh)) break;
       s.queue_head[l] = s.next_vehicle_idx[hv];
       if (s.queue_head[l] < 0) s.queue_tail[l] = -1;
       if (--s.n_queue_due[l] == 0) s.queue_last_due[l] = -1;
@@ -310,6 +406,11 @@ void QueueModel::node_phase(QueueState& s) const {
       const std::int32_t out = route[static_cast<std::size_t>(s.route_pos[v] + 1)];
       const auto o = static_cast<std::size_t>(out);
       const bool room = s.n_on_link[o] + s.n_entered[o] < storage_veh_[o];
+      if (!room && signals_ != nullptr && !signals_->is_green(out, k, config_.dt_s)) {
+        // a queue held by a red signal is no gridlock: the stuck clock waits for green
+        s.buffer_moved_tick[i] = k;
+        break;
+      }
       const bool stuck = static_cast<double>(k - s.buffer_moved_tick[i]) > stuck_ticks;
       if (!room && !stuck) break;
       s.buffer_head[i] = s.next_vehicle_idx[v];
@@ -327,42 +428,54 @@ void QueueModel::node_phase(QueueState& s) const {
 
 #pragma omp parallel if (graph_.n_nodes >= kParallelMin)
   {
-    // per-thread list of the incoming links with a waiting buffer, allocated once
+    // per-thread list of the incoming links with a waiting buffer and their capacities per
+    // tick (the merge weights), allocated once
     std::vector<std::int32_t> candidates(static_cast<std::size_t>(max_in_degree_));
+    std::vector<double> weights(static_cast<std::size_t>(max_in_degree_));
 #pragma omp for schedule(static)
     for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
       const auto ni = static_cast<std::size_t>(n);
 
-      // incoming links with vehicles waiting to cross
+      // incoming links with vehicles waiting to cross on green; on red the stuck clock stops
       std::size_t m = 0;
-      double total_veh = 0.0;
       for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
         const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
-        if (s.n_buffer[static_cast<std::size_t>(l)] > 0) {
-          candidates[m++] = l;
-          total_veh += capacity_per_tick_[static_cast<std::size_t>(l)];
+        const auto li = static_cast<std::size_t>(l);
+        if (s.n_buffer[li] == 0) continue;
+        if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
+          s.buffer_moved_tick[li] = k;
+          continue;
         }
+        candidates[m++] = l;
       }
 
       // fair merge: draw the incoming links one by one with probability ∝ capacity
       if (m == 1) {
         serve(candidates[0]);
       } else if (m > 1) {
+        // merge weights: the current capacities per tick
+        double total_veh = 0.0;
+        for (std::size_t c = 0; c < m; ++c) {
+          weights[c] = link_rate(s, static_cast<std::size_t>(candidates[c])).capacity_veh;
+          total_veh += weights[c];
+        }
         sim::Rng rng = sim::rng_for(config_.seed, kMergeStream, ni, static_cast<std::uint64_t>(k));
         while (m > 0) {
           const double u = rng.uniform() * total_veh;
           std::size_t c = 0;
-          double cum = capacity_per_tick_[static_cast<std::size_t>(candidates[0])];
+          double cum = weights[0];
           while (c + 1 < m && u >= cum) {
             ++c;
-            cum += capacity_per_tick_[static_cast<std::size_t>(candidates[c])];
+            cum += weights[c];
           }
-          const std::int32_t chosen = candidates[c];
-          serve(chosen);
-          total_veh -= capacity_per_tick_[static_cast<std::size_t>(chosen)];
+          serve(candidates[c]);
+          total_veh -= weights[c];
           std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
                     candidates.begin() + static_cast<std::ptrdiff_t>(m),
                     candidates.begin() + static_cast<std::ptrdiff_t>(c));
+          std::copy(weights.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                    weights.begin() + static_cast<std::ptrdiff_t>(m),
+                    weights.begin() + static_cast<std::ptrdiff_t>(c));
           --m;
         }
       }
@@ -385,6 +498,14 @@ void QueueModel::node_phase(QueueState& s) const {
 void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   const std::int64_t k = s.tick;
   const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
+  const auto n_links_now = static_cast<std::size_t>(graph_.n_links());
+  if (s.link_speed_mps.size() != n_links_now || s.link_capacity_veh_per_h.size() != n_links_now) {
+    bad_argument("queue state: link_speed_mps and link_capacity_veh_per_h need n_links = " +
+                 std::to_string(n_links_now) + " entries (got " +
+                 std::to_string(s.link_speed_mps.size()) + " and " +
+                 std::to_string(s.link_capacity_veh_per_h.size()) +
+                 "); start from initial_state()");
+  }
 
   // an empty network jumps to the next departure (or interval end): nothing moves, all
   // statistics sums stay zero
@@ -473,7 +594,7 @@ void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
     stats.mean_speed_mps[row + l] =
         volume > 0 ? static_cast<double>(volume) * length_m /
                          (static_cast<double>(s.interval_time_ticks[l]) * config_.dt_s)
-                   : graph_.free_speed_mps[l];
+                   : s.link_speed_mps[l];
     const double mean_veh = static_cast<double>(s.interval_occupancy_veh[l]) / n_ticks;
     stats.density_veh_per_km[row + l] = length_m > 0.0 ? mean_veh / (length_m / 1000.0) : 0.0;
     stats.queue_veh[row + l] = static_cast<double>(s.interval_queue_veh[l]) / n_ticks;

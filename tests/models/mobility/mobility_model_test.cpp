@@ -112,10 +112,14 @@ TEST(MobilityModel, ConfigErrorsNameFileLineAndKey) {
                      "'stuck_time_s'");
   EXPECT_INPUT_ERROR(build(scenario("/nonexistent/x.rou.xml")),
                      "inline.toml:11:.*models.mobility.demand.*x.rou.xml' does not exist");
-  EXPECT_INPUT_ERROR(build(scenario("synthetic")),
-                     "inline.toml:11:.*synthetic demand is not implemented yet");
-  EXPECT_INPUT_ERROR(build(scenario(kRoutes, "signals = true\n")),
-                     "inline.toml:12:.*signal gating is not modelled");
+  EXPECT_INPUT_ERROR(build(scenario(kRoutes, "[models.mobility.replanning]\nshare_rule = \"msaa\"\n")),
+                     "inline.toml:13:.*share_rule");
+  EXPECT_INPUT_ERROR(build(scenario(kRoutes, "[models.mobility.synthetic]\nstay_home_frac = 0.2\n")),
+                     "inline.toml:12:.*only applies with demand = \"synthetic\"");
+  EXPECT_INPUT_ERROR(build(scenario(kRoutes, "signal_cycle_s = 6\nsignal_intergreen_s = 4\n")),
+                     "inline.toml:12:.*cycle must be longer than two intergreens");
+  EXPECT_INPUT_ERROR(build(scenario(kRoutes, "counts = \"none.csv\"\n")),
+                     "inline.toml:12:.*models.mobility.counts.*none.csv' does not exist");
   std::string missing_network = scenario(kRoutes);
   missing_network.replace(missing_network.find("tiny.net.xml"), 12, "none.net.xml");
   EXPECT_INPUT_ERROR(build(missing_network),
@@ -170,5 +174,103 @@ TEST(MobilityModel, OdMatrixOnGeneratedCity) {
   EXPECT_DOUBLE_EQ(kpi(one, "car_share_frac"), 1.0);
 }
 
+// a Paris-archive counter named on link E0 (id 1): the 6 cars that cross E0 between 08:00 and
+// 09:00 UTC against 10 counted (10:00 Paris summer time) give GEH sqrt(2 (6 - 10)^2 / 16) =
+// sqrt(2); the next hour is beyond the run and not compared
+TEST(MobilityModel, CountsReplayComparesHourlyFlows) {
+  const fs::path path = fs::temp_directory_path() / "citytwin_mobility_counts.csv";
+  {
+    std::ofstream out(path);
+    out << "iu_ac,libelle,iu_nd_amont,libelle_nd_amont,iu_nd_aval,libelle_nd_aval,t_1h,q,k,etat_trafic,etat_barre\n"
+           "376,Test,1,a,2,b,2024-06-21 10:00:00,10,5.0,1,0\n"
+           "376,Test,1,a,2,b,2024-06-21 11:00:00,12,5.0,1,0\n";
+  }
+  io::Simulation s(io::Scenario::from_text(scenario(kRoutes, "counts = \"" + path.string() +
+                                                             "\"\n[models.mobility.counters]\n\"376\" = 1\n"),
+                                           "inline.toml"),
+                   {}, mobility_registry());
+  s.run();
+  fs::remove(path);
+  const sim::Engine& e = s.engine();
+  const auto simulated = column(e, "count_simulated_veh_per_h");
+  const auto observed = column(e, "count_observed_veh_per_h");
+  const auto geh_cells = column(e, "count_geh");
+  ASSERT_EQ(simulated.size(), 1U);  // one counter, one hour
+  EXPECT_DOUBLE_EQ(simulated[0], 6.0);
+  EXPECT_DOUBLE_EQ(observed[0], 10.0);
+  EXPECT_NEAR(geh_cells[0], std::sqrt(2.0), 1e-12);
+  EXPECT_DOUBLE_EQ(kpi(s, "counts_hours_compared"), 1.0);
+  EXPECT_DOUBLE_EQ(kpi(s, "counts_geh_below_5_frac"), 1.0);
+  EXPECT_DOUBLE_EQ(kpi(s, "counts_rmse_veh_per_h"), 4.0);
+  EXPECT_DOUBLE_EQ(kpi(s, "counts_mean_relative_error_frac"), -0.4);
+  const std::string text = e.summaries().at(0).second;
+  EXPECT_NE(text.find("counts fit summary"), std::string::npos) << text;
+}
+
+// the link speed is an input: halving E1's speed between steps doubles the time of the cars that
+// enter it afterwards (E1 is 200 m at 20 m/s: 10 s, then 20 s)
+TEST(MobilityModel, LinkSpeedInputChangesLaterTrips) {
+  io::Simulation s(io::Scenario::from_text(scenario(kRoutes), "inline.toml"), {}, mobility_registry());
+  sim::Engine& e = s.engine();
+  const sim::ColumnId speed_id = e.layout().find("mobility.link_speed_mps");
+  ASSERT_GE(speed_id, 0);
+  EXPECT_TRUE(e.layout().spec(speed_id).input);
+  const auto free_run = [&]() {
+    io::Simulation base(io::Scenario::from_text(scenario(kRoutes), "inline.toml"), {}, mobility_registry());
+    base.run();
+    const auto travel = column(base.engine(), "travel_time_s");
+    return std::vector<double>(travel.begin(), travel.end());
+  }();
+  s.step(1);  // 60 s: v0, v1 and t0 departed; the flow f0 departs at 60, 80 and 100 s
+  auto* speed = static_cast<double*>(e.input_data(speed_id));
+  const std::int32_t e1 = 1;  // link_idx of E1
+  speed[e1] /= 2.0;
+  s.run();
+  const auto travel = column(e, "travel_time_s");
+  // vehicles 3, 4, 5 are the flow f0 on E0 E1: 10 s more each; the others are unchanged
+  for (std::size_t v = 0; v < travel.size(); ++v) {
+    const bool flow = v >= 3 && v <= 5;
+    EXPECT_DOUBLE_EQ(travel[v], free_run[v] + (flow ? 10.0 : 0.0)) << "vehicle " << v;
+  }
+  EXPECT_THROW(static_cast<void>(e.input_data(e.layout().find("mobility.arrival_s"))), std::invalid_argument);
+}
+
+// synthetic demand on a generated city: every resident planned, every trip arrives, modes mixed,
+// re-planning records its convergence, signals gate, identical on 1 and 2 threads
+TEST(MobilityModel, SyntheticDemandWithSignalsAndReplanning) {
+  const std::string text =
+      "name = \"synthetic\"\n[time]\nstart = 2024-06-21T00:00:00\ntime_zone = \"Europe/Paris\"\n"
+      "dt_s = 300\nduration = \"1d\"\n[city.generator]\nn_buildings = 300\n[models.mobility]\n"
+      "network = \"generated\"\ndemand = \"synthetic\"\nsignals = true\n"
+      "[models.mobility.replanning]\niterations = 3\nrelative_gap = 0.0\n";
+  io::Simulation one(io::Scenario::from_text(text), {{}, 1}, mobility_registry());
+  io::Simulation two(io::Scenario::from_text(text), {{}, 2}, mobility_registry());
+  one.run();
+  two.run();
+  EXPECT_TRUE(one.engine().state().bitwise_equal(two.engine().state()));
+  std::int64_t residents = 0;
+  for (const std::int32_t r : one.city().buildings.residents) residents += r;
+  EXPECT_DOUBLE_EQ(kpi(one, "persons"), static_cast<double>(residents));
+  const auto departure = column(one.engine(), "departure_s");
+  EXPECT_GT(departure.size(), static_cast<std::size_t>(residents));  // > 1 trip per resident
+  EXPECT_DOUBLE_EQ(kpi(one, "trips_arrived") + kpi(one, "trips_not_arrived"),
+                   static_cast<double>(departure.size()));
+  // trips still out at midnight are reported, and are only late-evening departures
+  const auto arrival = column(one.engine(), "arrival_s");
+  std::int64_t n_out = 0;
+  for (std::size_t v = 0; v < arrival.size(); ++v) {
+    if (!std::isnan(arrival[v])) continue;
+    ++n_out;
+    EXPECT_GT(departure[v], 22.0 * 3600.0) << "trip " << v;
+  }
+  EXPECT_DOUBLE_EQ(kpi(one, "trips_not_arrived"), static_cast<double>(n_out));
+  EXPECT_NEAR(kpi(one, "car_share_frac") + kpi(one, "bike_share_frac") + kpi(one, "walk_share_frac"), 1.0, 1e-12);
+  EXPECT_GT(kpi(one, "car_share_frac"), 0.0);
+  EXPECT_GT(kpi(one, "walk_share_frac"), 0.0);
+  EXPECT_DOUBLE_EQ(kpi(one, "replanning_iterations"), 4.0);  // iteration 0 and 3 re-plannings
+  const auto gap = column(one.engine(), "relative_gap");
+  ASSERT_EQ(gap.size(), 4U);
+  for (const double g : gap) EXPECT_GE(g, 0.0);
+}
 }  // namespace
 }  // namespace citytwin::mobility

@@ -194,6 +194,97 @@ TEST(QueueModelTest, GridlockIsReleasedAfterStuckTime) {
   }
 }
 
+TEST(QueueModelTest, HalvingCapacityMidRunHalvesTheDischarge) {
+  // the SingleLinkDischargesAtCapacity link: cars leave link 0 at 54 + 2i, 473 of them before
+  // 1000 s (the last at 998). Capacity 1800 → 900 veh/h from tick 1000: the credit (0.5 after
+  // 999) reaches 1 at 1001, then every 4 ticks: 250 cars in [1000, 2000) and in [2000, 3000),
+  // 900 × 1000 / 3600 = 250 exactly
+  OwnedGraph g;
+  g.n_nodes = 3;
+  g.add_link(0, 1, 750.0, 50.0 / 3.6, 1800.0);
+  g.add_link(1, 2, 100.0, 50.0 / 3.6, 7200.0);
+  const LinkGraph view = g.view();
+  Trips trips;
+  for (int i = 0; i < 2000; ++i) trips.add(0.0, kModeCar, {0, 1});
+  QueueModelConfig config;
+  config.interval_s = 1000.0;
+  const QueueModel model(view, trips, config);
+  QueueState state = model.initial_state();
+  EXPECT_EQ(state.link_capacity_veh_per_h, (std::vector<double>{1800.0, 7200.0}));
+  EXPECT_EQ(state.link_speed_mps, (std::vector<double>{50.0 / 3.6, 50.0 / 3.6}));
+  LinkIntervalStats stats;
+  while (state.tick < 1000) model.step(state, stats);
+  model.set_link_capacity(state, 0, 900.0);
+  while (state.tick < 3000) model.step(state, stats);
+  ASSERT_EQ(stats.n_intervals(), 3);
+  EXPECT_EQ(stats.volume_veh[0], 473);
+  const double expected = 900.0 * 1000.0 / 3600.0;
+  EXPECT_NEAR(stats.volume_veh[2], expected, 0.01 * expected);
+  EXPECT_NEAR(stats.volume_veh[4], expected, 0.01 * expected);
+  EXPECT_EQ(stats.volume_veh[2], 250);
+  EXPECT_EQ(stats.volume_veh[4], 250);
+  const TripTable t = model.trip_table(state);
+  EXPECT_EQ(t.arrival_s[472], 998.0 + 8.0);
+  EXPECT_EQ(t.arrival_s[473], 1001.0 + 8.0);
+  EXPECT_EQ(t.arrival_s[474], 1005.0 + 8.0);
+
+  // bad values are named
+  try {
+    model.set_link_capacity(state, 1, 0.0);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "set_link_capacity: link 1: capacity_veh_per_h must be in (0, 1e9] (got "
+                 "0.000000)");
+  }
+  EXPECT_THROW(model.set_link_capacity(state, 2, 900.0), std::invalid_argument);
+  state.link_capacity_veh_per_h[1] = -1.0;
+  EXPECT_THROW(model.check_link_parameters(state), std::invalid_argument);
+  state.link_capacity_veh_per_h.pop_back();
+  EXPECT_THROW(model.step(state, stats), std::invalid_argument);
+}
+
+TEST(QueueModelTest, SettingALinkSpeedChangesTheFreeFlowTimeOfLaterEntries) {
+  // chain links of 100 m at 50 km/h (8 ticks). Car 0 enters link 0 at 15 (exit 23); at 20
+  // link 0 drops to 5 m/s (100 / 5 = 20 ticks) and link 1 rises to 20 m/s (5 ticks): car 0
+  // keeps its exit tick 23 on link 0, enters link 1 at 23 and arrives at 28; car 1 departs at
+  // 30 and needs 20 + 5 ticks: arrival 55
+  OwnedGraph g;
+  g.n_nodes = 3;
+  g.add_link(0, 1, 100.0, 50.0 / 3.6, 1800.0);
+  g.add_link(1, 2, 100.0, 50.0 / 3.6, 1800.0);
+  const LinkGraph view = g.view();
+  Trips trips;
+  trips.add(15.0, kModeCar, {0, 1});
+  trips.add(30.0, kModeCar, {0, 1});
+  const QueueModel model(view, trips, {});
+  QueueState state = model.initial_state();
+  LinkIntervalStats stats;
+  while (state.tick < 20) model.step(state, stats);
+  EXPECT_EQ(state.exit_tick[0], 23);
+  model.set_link_speed(state, 0, 5.0);
+  model.set_link_speed(state, 1, 20.0);
+  while (!model.done(state)) model.step(state, stats);
+  const TripTable t = model.trip_table(state);
+  EXPECT_EQ(t.arrival_s, (std::vector<double>{28.0, 55.0}));
+  // delay stays measured against the graph's free-flow time (16 s)
+  EXPECT_EQ(t.delay_s, (std::vector<double>{-3.0, 9.0}));
+
+  // a link no car left reports its current speed
+  const Trips none;
+  const QueueModel empty(view, none, {});
+  QueueState idle = empty.initial_state();
+  empty.set_link_speed(idle, 1, 20.0);
+  LinkIntervalStats idle_stats;
+  while (idle.tick < 900) empty.step(idle, idle_stats);
+  ASSERT_EQ(idle_stats.n_intervals(), 1);
+  EXPECT_EQ(idle_stats.mean_speed_mps[1], 20.0);
+
+  EXPECT_THROW(model.set_link_speed(state, 0, 0.0), std::invalid_argument);
+  EXPECT_THROW(model.set_link_speed(state, 0, std::nan("")), std::invalid_argument);
+  EXPECT_THROW(model.set_link_speed(state, -1, 10.0), std::invalid_argument);
+}
+
 // random car trips on a grid city, routed on free-flow times
 Trips grid_trips(const LinkGraph& view, std::int64_t n_trips, double spread_s, std::uint64_t seed) {
   std::vector<double> cost(static_cast<std::size_t>(view.n_links()));
@@ -283,12 +374,13 @@ TEST(QueueModelTest, BadTripsAreNamed) {
 }
 
 // measurement (run by hand with --gtest_also_run_disabled_tests): µs of CPU per link traversal
-// on a 50 × 50 grid city with 10,000 and 100,000 trips (the last also in a 30 min rush); docs/models/mobility.md#traffic-flow
+// on a 50 × 50 grid city with 10,000 and 100,000 trips (the last also in a 30 min rush);
+// docs/models/mobility.md#traffic-flow
 TEST(QueueModelTest, DISABLED_MeasureLinkTraversalCost) {
   OwnedGraph g = grid_city(50, 50, 150.0, 3);
   const LinkGraph view = g.view();
-  for (const auto& [n_trips, spread_s] : {std::pair<std::int64_t, double>{10000, 7200.0},
-                                         {100000, 7200.0}, {100000, 1800.0}}) {
+  for (const auto& [n_trips, spread_s] :
+       {std::pair<std::int64_t, double>{10000, 7200.0}, {100000, 7200.0}, {100000, 1800.0}}) {
     const Trips trips = grid_trips(view, n_trips, spread_s, 8);
     const QueueModel model(view, trips, {});
     for (const int n_threads : {1, 2}) {
@@ -308,9 +400,9 @@ TEST(QueueModelTest, DISABLED_MeasureLinkTraversalCost) {
           "trips %6lld in %4.0f s, threads %d: %lld traversals, %lld ticks, %lld stuck, mean delay "
           "%.0f s, wall %.3f s = %.3f us/traversal, cpu %.3f s = %.3f us/traversal\n",
           static_cast<long long>(n_trips), spread_s, n_threads,
-          static_cast<long long>(r.n_link_traversals),
-          static_cast<long long>(r.n_ticks), static_cast<long long>(r.n_stuck_releases),
-          mean_delay_s, wall_s, wall_s * 1e6 / n, cpu_s, cpu_s * 1e6 / n);
+          static_cast<long long>(r.n_link_traversals), static_cast<long long>(r.n_ticks),
+          static_cast<long long>(r.n_stuck_releases), mean_delay_s, wall_s, wall_s * 1e6 / n, cpu_s,
+          cpu_s * 1e6 / n);
     }
   }
   sim::set_thread_count(0);

@@ -6,9 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include <citytwin/mobility/count_replay.hpp>
 #include <citytwin/mobility/queue_model.hpp>
+#include <citytwin/mobility/replanning.hpp>
 #include <citytwin/mobility/router.hpp>
+#include <citytwin/mobility/signals.hpp>
 #include <citytwin/mobility/street_network.hpp>
+#include <citytwin/mobility/synthetic_demand.hpp>
 #include <citytwin/sim/model.hpp>
 #include <citytwin/sim/model_registry.hpp>
 
@@ -18,12 +22,18 @@ namespace citytwin::mobility {
 struct MobilityConfig {
   std::string network = "generated";  ///< "generated", or a resolved .osm/.osm.pbf/.net.xml path
   std::string network_written;        ///< `network` as written in the scenario
-  std::string demand;                 ///< resolved .rou.xml or OD .csv path (required)
+  std::string demand;                 ///< resolved .rou.xml or OD .csv path, or "synthetic"
   std::string demand_written;         ///< `demand` as written in the scenario
-  bool signals = false;               ///< signal gating (not modelled yet: true is an error)
+  bool signals = false;               ///< gate signalised junctions (SUMO tlLogic, OSM default)
+  DefaultSignalConfig signal_defaults;  ///< default plan of signalised nodes without a program
   std::int64_t interval_s = 900;      ///< [s] link statistics interval, >= 1
   double stuck_time_s = 10.0;         ///< [s] a blocked car waiting longer is pushed on, > 0
   double co2_kg_per_vehicle_km = 0.170;  ///< [kg km-1] average car tailpipe CO2, >= 0
+  SyntheticDemandConfig synthetic;    ///< [models.mobility.synthetic], with demand = "synthetic"
+  ReplanConfig replanning{0};         ///< [models.mobility.replanning]; 0 iterations = off
+  std::string counts;                 ///< resolved counts file to compare against, "" = none
+  std::string counts_written;         ///< `counts` as written
+  CountAttachOptions counts_attach;   ///< [models.mobility.counters] and counts_max_distance_m
 };
 
 /// Reads and validates [models.mobility]; problems go to ctx.config's Diagnostics.
@@ -56,6 +66,7 @@ class MobilityModel : public sim::Model {
   void step(const sim::StepContext& ctx, const sim::State& now,
             sim::StateWriter& next) const override;
   void kpis(const sim::State& state, std::vector<sim::Kpi>& out) const override;
+  [[nodiscard]] std::string summary(const sim::State& state) const override;
 
   /// The network simulated.
   [[nodiscard]] const StreetNetwork& network() const;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <citytwin/mobility/router.hpp>
+#include <citytwin/mobility/signals.hpp>
 #include <citytwin/mobility/street_network.hpp>
 
 namespace citytwin::mobility {
@@ -20,6 +21,10 @@ struct QueueModelConfig {
   double bike_grade_slowdown = 10.0;     ///< [1] k in speed = base × max(0.3, 1 − k·grade)
   double walk_speed_mps = 1.4;           ///< [m s-1] pedestrian speed
   std::uint64_t seed = 0;                ///< seed of the merge draws at nodes
+  /// Fixed-time signals gating the nodes (docs/models/mobility.md#traffic-signals), built for
+  /// the network the graph views; nullptr (or a plan without gates) = no signals. Not owned:
+  /// must outlive the model.
+  const SignalPlan* signals = nullptr;
 };
 
 /// The trips to simulate, one per vehicle (vehicle_idx), routes as compressed rows: vehicle v
@@ -38,6 +43,10 @@ struct Trips {
   std::int32_t add(double trip_departure_s, std::uint8_t trip_mode,
                    const std::vector<std::int32_t>& link_idx);
 };
+
+/// Value of QueueState::flow_credit_veh for a link whose queue was empty at its last link
+/// phase: its credit is full, max(1, capacity per tick), whatever the capacity is then.
+inline constexpr double kFullFlowCredit = -1.0;
 
 /// The mutable state of the queue model: everything that changes during a run, as columns.
 /// Vehicles sit in exactly one intrusive FIFO at a time (a link's waiting list, its queue or its
@@ -59,7 +68,13 @@ struct QueueState {
   std::vector<std::int32_t> n_on_link;          ///< [veh] vehicles in queue and buffer
   std::vector<std::int32_t> n_entered;          ///< [veh] entries this tick (written by from node)
   std::vector<std::int32_t> n_left;             ///< [veh] exits this tick (written by to node)
-  std::vector<double> flow_credit_veh;          ///< [veh] accumulated outflow capacity
+  std::vector<double> flow_credit_veh;  ///< [veh] accumulated outflow capacity, kFullFlowCredit
+                                        ///< while the queue is empty (credit at its cap)
+
+  // per link, run-time parameters (n_links): initial_state() copies them from the graph; change
+  // them between steps with QueueModel::set_link_speed() / set_link_capacity()
+  std::vector<double> link_speed_mps;           ///< [m s-1] car free speed, finite and > 0
+  std::vector<double> link_capacity_veh_per_h;  ///< [veh h-1] flow capacity, all lanes, > 0
 
   // per link, current statistics interval (n_links)
   std::vector<std::int32_t> interval_volume_veh;     ///< [veh] vehicles that left the link
@@ -127,18 +142,37 @@ struct QueueModelResult {
 /// Thread-safe for const use; one step() at a time per state.
 class QueueModel {
  public:
-  /// Checks the graph, trips (routes connected, modes allowed, departures >= 0) and config, and
-  /// derives per-link free-flow ticks, capacities and storage. Throws std::invalid_argument
-  /// naming the field and the first bad vehicle or link.
+  /// Checks the graph, trips (routes connected, modes allowed, departures >= 0), config and
+  /// signal plan, and derives per-link free-flow ticks and storage. Throws std::invalid_argument
+  /// naming the field and the first bad vehicle, link or gate.
   QueueModel(const LinkGraph& graph, const Trips& trips, const QueueModelConfig& config);
 
-  /// A fresh state at tick 0: no vehicle departed.
+  /// A fresh state at tick 0: no vehicle departed; link speeds and capacities from the graph.
   [[nodiscard]] QueueState initial_state() const;
 
   /// Advances `state` by one tick: departures, link phase (queue → buffer, arrivals), node phase
-  /// (buffers → next links, merge by capacity), counts; appends finished statistics intervals to
-  /// `stats`. Parallel over links and nodes (OpenMP, static), identical on any thread count.
+  /// (buffers → next links, merge by capacity, signals), counts; appends finished statistics
+  /// intervals to `stats`. Uses the state's current link speeds (for cars entering a link this
+  /// tick) and capacities. Parallel over links and nodes (OpenMP, static), identical on any
+  /// thread count. Throws std::invalid_argument if the run-time link columns do not have
+  /// n_links entries; their values must be valid (see check_link_parameters()).
   void step(QueueState& state, LinkIntervalStats& stats) const;
+
+  /// Sets the car free speed of link `link_idx` [m s-1] from the next step on: cars entering the
+  /// link afterwards need max(1, ⌈length / speed / dt⌉) ticks, cars already on it keep their exit
+  /// tick. Throws std::invalid_argument for a bad link or a speed that is not finite and > 0
+  /// (or so low that the link would take more than 10^12 ticks).
+  void set_link_speed(QueueState& state, std::int64_t link_idx, double speed_mps) const;
+
+  /// Sets the flow capacity of link `link_idx` [veh h-1, all lanes, before
+  /// flow_capacity_factor] from the next step on. Throws std::invalid_argument for a bad link or
+  /// a capacity not in (0, 10^9].
+  void set_link_capacity(QueueState& state, std::int64_t link_idx, double capacity_veh_per_h) const;
+
+  /// Checks the run-time link columns of `state` (sizes, speeds and capacities as the setters
+  /// require), e.g. after they were written directly. Throws std::invalid_argument naming the
+  /// column, link and value.
+  void check_link_parameters(const QueueState& state) const;
 
   /// True when every vehicle arrived or end_time_s is reached.
   [[nodiscard]] bool done(const QueueState& state) const;
@@ -149,7 +183,8 @@ class QueueModel {
   /// The trip table of `state` (arrived or not).
   [[nodiscard]] TripTable trip_table(const QueueState& state) const;
 
-  /// [1] ticks a car needs to cross link l at free flow: max(1, ceil(length / speed / dt)).
+  /// [1] ticks a car needs to cross link l at the graph's free speed: max(1, ceil(length /
+  /// speed / dt)) (the run-time speed of a state may differ; see set_link_speed()).
   [[nodiscard]] std::int64_t free_ticks(std::int64_t link_idx) const {
     return free_ticks_[static_cast<std::size_t>(link_idx)];
   }
@@ -172,10 +207,27 @@ class QueueModel {
   std::int64_t interval_ticks_ = 1;
   std::int64_t end_tick_ = 0;
   std::int32_t max_in_degree_ = 0;
-  std::vector<std::int64_t> free_ticks_;   // [1] car free-flow ticks per link
-  std::vector<double> capacity_per_tick_;  // [veh] outflow per tick per link
-  std::vector<double> credit_max_veh_;     // [veh] cap of flow_credit_veh
-  std::vector<std::int32_t> buffer_veh_;   // [veh] buffer size per link
+  // outflow per tick, credit cap and buffer size of a link at the state's current capacity
+  struct LinkRate {
+    double capacity_veh;    // [veh] outflow credit gained per tick
+    double credit_max_veh;  // [veh] cap of flow_credit_veh
+    double buffer_veh;      // [veh] buffer size
+  };
+  [[nodiscard]] LinkRate link_rate(const QueueState& state, std::size_t link) const;
+  [[nodiscard]] std::int64_t entry_ticks(const QueueState& state, std::size_t link) const;
+
+  // a link's values at the graph's speed and capacity, together in one cache line for the
+  // random accesses of the node phase; used while the state's values equal the graph's
+  struct GraphLink {
+    double free_speed_mps;      // [m s-1] the graph's free speed
+    std::int64_t free_ticks;    // [1] car free-flow ticks at that speed
+    double capacity_veh_per_h;  // [veh h-1] the graph's capacity
+    LinkRate rate;              // link_rate() at that capacity
+  };
+
+  const SignalPlan* signals_ = nullptr;    // the config's plan, nullptr when it gates nothing
+  std::vector<std::int64_t> free_ticks_;   // [1] car free-flow ticks per link (graph speed)
+  std::vector<GraphLink> graph_link_;      // per link
   std::vector<std::int32_t> storage_veh_;  // [veh] storage per link
 };
 
