@@ -119,6 +119,7 @@ struct MobilityModel::Data {
   std::int64_t n_unroutable = 0;     // synthetic trips dropped: no path for any mode
   std::int64_t n_before_start = 0;   // synthetic trips departing before the run starts
   std::int64_t n_no_mode = 0;        // synthetic trips with a path but no mode offered
+  std::int64_t n_intervals = 0;      // link-statistics intervals of the run (table rows)
   std::int64_t end_tick = 0;         // [1 s] end of the run for the queue model
   std::unique_ptr<QueueModel> queue; // constants derived from graph, trips and config
 };
@@ -137,6 +138,7 @@ struct MobilityModel::Columns {
   sim::Column<double> volume_veh;                    // [veh] per link, last interval
   sim::Column<double> mean_speed_mps;                // [m s-1] per link, last interval
   sim::Column<double> density_veh_per_km;            // [veh km-1] per link, last interval
+  sim::Column<double> table_volume, table_speed, table_density, table_queue;  // per (interval, link)
   sim::Column<double> departure_s;                   // [s] per trip
   sim::Column<double> arrival_s;                     // [s] per trip, NaN until arrived
   sim::Column<double> travel_time_s;                 // [s] per trip
@@ -711,6 +713,8 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
     }
     d->queue = std::make_unique<QueueModel>(d->graph, d->trips, q);
     d->end_tick = static_cast<std::int64_t>(std::llround(q.end_time_s));
+    d->n_intervals = std::max<std::int64_t>(
+        1, (d->end_tick + c.interval_s - 1) / c.interval_s);
   } catch (const std::invalid_argument& e) {
     r.error("demand", std::string("the trips do not fit the network: ") + e.what());
     return nullptr;
@@ -766,6 +770,19 @@ void MobilityModel::declare(sim::StateLayout& layout) {
   c.volume_veh = out("volume_veh", "link", "1", "cars that left the link in the last finished interval", series);
   c.mean_speed_mps = out("mean_speed_mps", "link", "m s-1", "space-mean speed in the last finished interval", series);
   c.density_veh_per_km = out("density_veh_per_km", "link", "km-1", "mean density in the last finished interval", series);
+  // every interval of every link, interval-major: cell i x n_links + l
+  {
+    const auto n_links = static_cast<std::int64_t>(data_->network.n_links());
+    std::vector<std::int64_t> cells(static_cast<std::size_t>(data_->n_intervals * n_links));
+    for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<std::int64_t>(i);
+    layout.add_dim({"mobility", "link_interval", cells,
+                    "(interval, link) cell, interval-major: interval i of link_idx l is i x n_links + l"});
+    c.table_volume = out("interval_volume_veh", "link_interval", "1", "cars that left the link in the interval", snap);
+    c.table_speed = out("interval_mean_speed_mps", "link_interval", "m s-1",
+                        "space-mean speed in the interval (free speed when no car left)", snap);
+    c.table_density = out("interval_density_veh_per_km", "link_interval", "km-1", "mean density in the interval", snap);
+    c.table_queue = out("interval_queue_veh", "link_interval", "1", "mean cars held past their exit time", snap);
+  }
   c.departure_s = out("departure_s", "trip", "s", "departure since the run start", snap);
   c.arrival_s = out("arrival_s", "trip", "s", "arrival since the run start, NaN until arrived", snap);
   c.travel_time_s = out("travel_time_s", "trip", "s", "arrival - departure, NaN until arrived", snap);
@@ -834,6 +851,32 @@ FitSummary count_fit(const MobilityModel::Columns& c, const sim::State& state) {
   return compare_flows(sim_done, obs_done);
 }
 
+// writes the intervals finished in this step into their rows (the other rows of `next` hold
+// their values of `now` already: next equals now between ticks)
+void store_interval_table(const MobilityModel::Columns& c, const MobilityModel::Data& d,
+                          const LinkIntervalStats& stats, sim::StateWriter& next) {
+  const std::array<std::pair<sim::Column<double>, const std::vector<double>*>, 3> doubles{{
+      {c.table_speed, &stats.mean_speed_mps},
+      {c.table_density, &stats.density_veh_per_km},
+      {c.table_queue, &stats.queue_veh},
+  }};
+  const std::span<double> volume = next.get(c.table_volume);
+  const auto nl = static_cast<std::size_t>(stats.n_links);
+  for (std::int64_t i = 0; i < stats.n_intervals(); ++i) {
+    const auto row = static_cast<std::int64_t>(std::llround(stats.start_s[static_cast<std::size_t>(i)] /
+                                                            static_cast<double>(d.config.interval_s)));
+    if (row < 0 || row >= d.n_intervals) continue;
+    const auto to = static_cast<std::size_t>(row) * nl;
+    const auto from = static_cast<std::size_t>(i) * nl;
+    for (std::size_t l = 0; l < nl; ++l) volume[to + l] = stats.volume_veh[from + l];
+    for (const auto& [column, values] : doubles) {
+      const std::span<double> out = next.get(column);
+      std::copy(values->begin() + static_cast<std::ptrdiff_t>(from),
+                values->begin() + static_cast<std::ptrdiff_t>(from + nl), out.begin() + static_cast<std::ptrdiff_t>(to));
+    }
+  }
+}
+
 // the link inputs a script may have set must stay usable by the queue model
 void check_link_inputs(const StreetNetwork& network, const QueueState& s) {
   for (std::size_t l = 0; l < s.link_speed_mps.size(); ++l) {
@@ -883,6 +926,9 @@ void MobilityModel::init(const sim::StepContext& ctx, sim::StateWriter& state) c
   const Columns& c = *columns_;
   const Data& d = *data_;
   store_queue_state(c, d, d.queue->initial_state(), state);
+  for (const sim::Column<double> column : {c.table_speed, c.table_density, c.table_queue}) {
+    std::fill(state.get(column).begin(), state.get(column).end(), kNaN);  // not simulated yet
+  }
   std::copy(d.network.free_speed_mps.begin(), d.network.free_speed_mps.end(),
             state.get(c.mean_speed_mps).begin());
   copy_out(d.agent_id, state.get(c.agent_id));
@@ -937,6 +983,7 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   const std::span<double> volume = next.get(c.volume_veh);
   const std::span<double> speed = next.get(c.mean_speed_mps);
   const std::span<double> density = next.get(c.density_veh_per_km);
+  store_interval_table(c, d, stats, next);
   if (stats.n_intervals() > 0) {
     const auto row = static_cast<std::size_t>((stats.n_intervals() - 1) * stats.n_links);
     for (std::size_t l = 0; l < volume.size(); ++l) {

@@ -1,5 +1,6 @@
 #include <citytwin/mobility/mobility_model.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -205,6 +206,26 @@ TEST(MobilityModel, CountsReplayComparesHourlyFlows) {
   EXPECT_DOUBLE_EQ(kpi(s, "counts_mean_relative_error_frac"), -0.4);
   const std::string text = e.summaries().at(0).second;
   EXPECT_NE(text.find("counts fit summary"), std::string::npos) << text;
+}
+
+// every interval of every link is kept: the first 15 minutes of the tiny network carry the 6 cars
+// on E0, 5 on E1 and one each on E2 and E3 at free speed; later intervals are empty (free speed)
+TEST(MobilityModel, IntervalTableHoldsEveryInterval) {
+  io::Simulation s(io::Scenario::from_text(scenario(kRoutes), "inline.toml"), {}, mobility_registry());
+  s.run();
+  const auto volume = column(s.engine(), "interval_volume_veh");
+  const auto speed = column(s.engine(), "interval_mean_speed_mps");
+  ASSERT_EQ(volume.size(), 16U);  // 4 intervals of 15 min x 4 links
+  const std::array<double, 4> first{6.0, 5.0, 1.0, 1.0};
+  const std::array<double, 4> free{10.0, 20.0, 10.0, 10.0};
+  for (std::size_t l = 0; l < 4; ++l) {
+    EXPECT_DOUBLE_EQ(volume[l], first[l]) << "link " << l;
+    EXPECT_DOUBLE_EQ(speed[l], free[l]) << "link " << l;
+    for (std::size_t i = 1; i < 4; ++i) {
+      EXPECT_DOUBLE_EQ(volume[i * 4 + l], 0.0);
+      EXPECT_DOUBLE_EQ(speed[i * 4 + l], free[l]);
+    }
+  }
 }
 
 // the link speed is an input: halving E1's speed between steps doubles the time of the cars that
