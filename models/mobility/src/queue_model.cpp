@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -16,8 +17,12 @@ namespace {
 constexpr double kTickEps = 1e-9;
 // random stream of the merge draws at nodes
 constexpr std::uint32_t kMergeStream = sim::stream_id("mobility.queue.merge");
-// [1] below this many links or nodes a tick runs on one thread (parallel regions cost more)
-constexpr std::int64_t kParallelMin = 2048;
+// [1] the interval flush, once per interval over all links, runs in parallel from this many
+constexpr std::int64_t kParallelFlushMin = 4096;
+// QueueState::queue_next_exit_tick of a link without cars that are not yet due
+constexpr std::int64_t kNoExit = std::numeric_limits<std::int64_t>::max();
+// [1] slots of QueueState::sleep_wheel (ticks it covers in one round)
+constexpr std::int64_t kWheelSlots = 128;
 
 [[noreturn]] void bad_argument(const std::string& what) { throw std::invalid_argument(what); }
 
@@ -27,6 +32,15 @@ std::int64_t ticks_for(double time_s, double dt_s) {
 }
 
 std::string vehicle_at(std::int64_t v) { return "trips vehicle " + std::to_string(v) + ": "; }
+
+// bit sets of links or nodes, 64 to a word
+std::size_t bit_words(std::int64_t n) { return static_cast<std::size_t>((n + 63) / 64); }
+bool has_bit(const std::vector<std::uint64_t>& bits, std::size_t i) {
+  return ((bits[i / 64] >> (i % 64)) & 1U) != 0;
+}
+void set_bit(std::vector<std::uint64_t>& bits, std::size_t i) {
+  bits[i / 64] |= std::uint64_t{1} << (i % 64);
+}
 
 }  // namespace
 
@@ -282,6 +296,11 @@ QueueState QueueModel::initial_state() const {
   s.interval_time_ticks.assign(nl, 0);
   s.interval_occupancy_veh.assign(nl, 0);
   s.interval_queue_veh.assign(nl, 0);
+  s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
+  s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
+  s.n_active_links = 0;
+  s.queue_next_exit_tick.assign(nl, kNoExit);
+  s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
 
   // vehicles: not departed; departures sorted by (tick, vehicle_idx)
   s.next_vehicle_idx.assign(nv, -1);
@@ -317,6 +336,8 @@ void QueueModel::enter_link(QueueState& s, std::int32_t vehicle, std::int32_t li
   s.enter_tick[v] = s.tick;
   s.exit_tick[v] = s.tick + entry_ticks(s, l);
   s.next_vehicle_idx[v] = -1;
+  // the first car not yet due when all before it are (or the queue is empty)
+  if (s.queue_last_due[l] == s.queue_tail[l]) s.queue_next_exit_tick[l] = s.exit_tick[v];
   if (s.queue_tail[l] < 0) {
     s.queue_head[l] = vehicle;
   } else {
@@ -326,66 +347,200 @@ void QueueModel::enter_link(QueueState& s, std::int32_t vehicle, std::int32_t li
   ++s.n_entered[l];
 }
 
-void QueueModel::link_phase(QueueState& s) const {
-  const std::int64_t n_links = graph_.n_links();
+void QueueModel::rebuild_active_sets(QueueState& s) const {
+  // a link is active while it holds or awaits cars or its credit is not yet back at full
+  const auto nl = static_cast<std::size_t>(graph_.n_links());
+  s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
+  s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
+  s.n_active_links = 0;
+  s.queue_next_exit_tick.assign(nl, kNoExit);
+  s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
+  for (std::size_t l = 0; l < nl; ++l) {
+    const std::int32_t v = s.queue_last_due[l] < 0
+                               ? s.queue_head[l]
+                               : s.next_vehicle_idx[static_cast<std::size_t>(s.queue_last_due[l])];
+    if (v >= 0) s.queue_next_exit_tick[l] = s.exit_tick[static_cast<std::size_t>(v)];
+    if (s.queue_head[l] >= 0 || s.buffer_head[l] >= 0 || s.wait_head[l] >= 0 ||
+        s.flow_credit_veh[l] != kFullFlowCredit) {
+      set_bit(s.link_active_bits, l);
+      ++s.n_active_links;
+    }
+  }
+}
+
+void QueueModel::wake_links(QueueState& s) const {
+  // links asleep until this tick: their first car not yet due becomes due now. Entries of
+  // links woken earlier (or emptied) are stale and dropped; those due in a later round stay
   const std::int64_t k = s.tick;
+  std::vector<std::int32_t>& slot = s.sleep_wheel[static_cast<std::size_t>(k % kWheelSlots)];
+  std::size_t kept = 0;
+  for (const std::int32_t link : slot) {
+    const auto l = static_cast<std::size_t>(link);
+    if (has_bit(s.link_active_bits, l) || s.queue_head[l] < 0) continue;
+    const std::int64_t wake = s.queue_next_exit_tick[l];
+    if (wake <= k) {
+      set_bit(s.link_active_bits, l);
+      ++s.n_active_links;
+    } else if (wake % kWheelSlots == k % kWheelSlots) {
+      slot[kept++] = link;
+    }
+  }
+  slot.resize(kept);
+}
+
+void QueueModel::gather_active_nodes(QueueState& s) const {
+  // nodes with a buffer to serve or a departure to let in; idle links leave the active set,
+  // links whose cars are all still under way (none due, credit full) sleep until the first is
+  // due (docs: #traffic-flow)
+  std::int64_t n_active = 0;
+  for (std::size_t w = 0; w < s.link_active_bits.size(); ++w) {
+    std::uint64_t word = s.link_active_bits[w];
+    for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
+      const std::size_t l = w * 64 + bit;
+      if (s.buffer_head[l] >= 0) {
+        set_bit(s.node_active_bits, static_cast<std::size_t>(graph_.to_node_idx[l]));
+      }
+      if (s.wait_head[l] >= 0) {
+        set_bit(s.node_active_bits, static_cast<std::size_t>(graph_.from_node_idx[l]));
+      }
+      if (s.buffer_head[l] >= 0 || s.wait_head[l] >= 0 || s.flow_credit_veh[l] != kFullFlowCredit) {
+        ++n_active;
+      } else if (s.queue_head[l] < 0) {
+        word &= ~(std::uint64_t{1} << bit);
+      } else if (s.n_queue_due[l] == 0) {
+        word &= ~(std::uint64_t{1} << bit);
+        const std::int64_t wake = s.queue_next_exit_tick[l];
+        s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(
+            static_cast<std::int32_t>(l));
+      } else {
+        ++n_active;
+      }
+    }
+    s.link_active_bits[w] = word;
+  }
+  s.n_active_links = n_active;
+}
+
+void QueueModel::apply_counts(QueueState& s) const {
+  // entries and exits of the node phase: only links at the nodes that ran can have any; they
+  // count on the link from this tick to the interval's end (docs: #traffic-flow)
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
+  for (std::size_t w = 0; w < s.node_active_bits.size(); ++w) {
+    for (std::uint64_t bits = s.node_active_bits[w]; bits != 0; bits &= bits - 1) {
+      const std::size_t n = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      for (std::int64_t j = graph_.in_begin[n]; j < graph_.in_begin[n + 1]; ++j) {
+        const auto i = static_cast<std::size_t>(graph_.in_link_idx[static_cast<std::size_t>(j)]);
+        s.n_on_link[i] -= s.n_left[i];
+        s.interval_occupancy_veh[i] -= s.n_left[i] * to_end;
+        s.n_left[i] = 0;
+      }
+      for (std::int64_t j = graph_.out_begin[n]; j < graph_.out_begin[n + 1]; ++j) {
+        const auto o = static_cast<std::size_t>(graph_.out_link_idx[static_cast<std::size_t>(j)]);
+        if (s.n_entered[o] == 0) continue;
+        // an idle link becomes active; a sleeping one (cars on it, not in the set) sleeps on:
+        // the new car is behind its first car not yet due
+        const bool idle = s.n_on_link[o] == 0;
+        s.n_on_link[o] += s.n_entered[o];
+        s.interval_occupancy_veh[o] += s.n_entered[o] * to_end;
+        s.n_entered[o] = 0;
+        if (idle && !has_bit(s.link_active_bits, o)) {
+          set_bit(s.link_active_bits, o);
+          ++s.n_active_links;
+        }
+      }
+    }
+    s.node_active_bits[w] = 0;
+  }
+}
+
+void QueueModel::link_phase(QueueState& s) const {
+  // only the active links: an idle link's queue is empty and its credit already full
+  const auto n_words = static_cast<std::int64_t>(s.link_active_bits.size());
+  const std::int64_t k = s.tick;
+  // [1] ticks from this one to the interval's end, over which a change of a count is summed
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
   std::int64_t n_arrived = 0;
-#pragma omp parallel for schedule(static) reduction(+ : n_arrived) if (n_links >= kParallelMin)
-  for (std::int64_t li = 0; li < n_links; ++li) {
-    const auto l = static_cast<std::size_t>(li);
-    if (s.queue_head[l] < 0) {
-      // empty queue: the credit stays full (at the cap of whatever capacity the link has when
-      // cars come, so it need not be computed here)
-      s.flow_credit_veh[l] = kFullFlowCredit;
-      continue;
-    }
-    const LinkRate rate = link_rate(s, l);
-    const double credit_veh = s.flow_credit_veh[l];
-    s.flow_credit_veh[l] = credit_veh == kFullFlowCredit
-                               ? rate.credit_max_veh
-                               : std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
-
-    // vehicles past their free-flow exit tick form a prefix of the queue
-    std::int32_t v = s.queue_last_due[l] < 0
-                         ? s.queue_head[l]
-                         : s.next_vehicle_idx[static_cast<std::size_t>(s.queue_last_due[l])];
-    while (v >= 0 && s.exit_tick[static_cast<std::size_t>(v)] <= k) {
-      s.queue_last_due[l] = v;
-      ++s.n_queue_due[l];
-      v = s.next_vehicle_idx[static_cast<std::size_t>(v)];
-    }
-
-    // move due vehicles within the flow capacity: to the buffer, or arrive at the route end;
-    // a red signal keeps through cars in the queue (docs: #traffic-signals)
-    const bool red =
-        signals_ != nullptr && s.n_queue_due[l] > 0 && !signals_->is_green(li, k, config_.dt_s);
-    while (s.n_queue_due[l] > 0 && s.flow_credit_veh[l] >= 1.0 - kTickEps) {
-      const std::int32_t h = s.queue_head[l];
-      const auto hv = static_cast<std::size_t>(h);
-      const bool last_link = s.route_pos[hv] + 1 == trips_.route_begin[hv + 1];
-      if (!last_link && (red || static_cast<double>(s.n_buffer[l]) >= rate.buffer_veh)) break;
-      s.queue_head[l] = s.next_vehicle_idx[hv];
-      if (s.queue_head[l] < 0) s.queue_tail[l] = -1;
-      if (--s.n_queue_due[l] == 0) s.queue_last_due[l] = -1;
-      s.flow_credit_veh[l] -= 1.0;
-      if (last_link) {
-        s.arrive_tick[hv] = k;
-        ++s.route_pos[hv];
-        --s.n_on_link[l];
-        ++s.interval_volume_veh[l];
-        s.interval_time_ticks[l] += k - s.enter_tick[hv];
-        ++n_arrived;
+#pragma omp parallel for schedule(static) reduction(+ : n_arrived) \
+    if (s.n_active_links >= config_.parallel_min_active)
+  for (std::int64_t w = 0; w < n_words; ++w) {
+    for (std::uint64_t bits = s.link_active_bits[static_cast<std::size_t>(w)]; bits != 0;
+         bits &= bits - 1) {
+      const std::int64_t li = w * 64 + std::countr_zero(bits);
+      const auto l = static_cast<std::size_t>(li);
+      if (s.queue_head[l] < 0) {
+        // empty queue: the credit stays full (at the cap of whatever capacity the link has when
+        // cars come, so it need not be computed here)
+        s.flow_credit_veh[l] = kFullFlowCredit;
         continue;
       }
-      s.next_vehicle_idx[hv] = -1;
-      if (s.buffer_tail[l] < 0) {
-        s.buffer_head[l] = h;
-        s.buffer_moved_tick[l] = k;
-      } else {
-        s.next_vehicle_idx[static_cast<std::size_t>(s.buffer_tail[l])] = h;
+      // the credit grows by C_l up to its cap; a credit at its cap stays there whatever the
+      // capacity becomes (cap + C' >= max(1, C') = cap'), so it is kept as kFullFlowCredit
+      if (s.flow_credit_veh[l] != kFullFlowCredit) {
+        const LinkRate rate = link_rate(s, l);
+        const double credit_veh =
+            std::min(s.flow_credit_veh[l] + rate.capacity_veh, rate.credit_max_veh);
+        s.flow_credit_veh[l] = credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
       }
-      s.buffer_tail[l] = h;
-      ++s.n_buffer[l];
+
+      // vehicles past their free-flow exit tick form a prefix of the queue; the exit tick of the
+      // first one after it is kept with the link, so cars still under way cost no lookup
+      std::int64_t queued_change = 0;
+      if (s.queue_next_exit_tick[l] <= k) {
+        std::int32_t v = s.queue_last_due[l] < 0
+                             ? s.queue_head[l]
+                             : s.next_vehicle_idx[static_cast<std::size_t>(s.queue_last_due[l])];
+        while (v >= 0 && s.exit_tick[static_cast<std::size_t>(v)] <= k) {
+          s.queue_last_due[l] = v;
+          ++s.n_queue_due[l];
+          ++queued_change;
+          v = s.next_vehicle_idx[static_cast<std::size_t>(v)];
+        }
+        s.queue_next_exit_tick[l] = v < 0 ? kNoExit : s.exit_tick[static_cast<std::size_t>(v)];
+      }
+      if (s.n_queue_due[l] == 0) {
+        s.interval_queue_veh[l] += queued_change * to_end;
+        continue;
+      }
+
+      // move due vehicles within the flow capacity: to the buffer, or arrive at the route end;
+      // a red signal keeps through cars in the queue (docs: #traffic-signals)
+      const LinkRate rate = link_rate(s, l);
+      const bool red = signals_ != nullptr && !signals_->is_green(li, k, config_.dt_s);
+      double credit_veh =
+          s.flow_credit_veh[l] == kFullFlowCredit ? rate.credit_max_veh : s.flow_credit_veh[l];
+      while (s.n_queue_due[l] > 0 && credit_veh >= 1.0 - kTickEps) {
+        const std::int32_t h = s.queue_head[l];
+        const auto hv = static_cast<std::size_t>(h);
+        const bool last_link = s.route_pos[hv] + 1 == trips_.route_begin[hv + 1];
+        if (!last_link && (red || static_cast<double>(s.n_buffer[l]) >= rate.buffer_veh)) break;
+        s.queue_head[l] = s.next_vehicle_idx[hv];
+        if (s.queue_head[l] < 0) s.queue_tail[l] = -1;
+        if (--s.n_queue_due[l] == 0) s.queue_last_due[l] = -1;
+        credit_veh -= 1.0;
+        s.flow_credit_veh[l] = credit_veh;
+        if (last_link) {
+          s.arrive_tick[hv] = k;
+          ++s.route_pos[hv];
+          --s.n_on_link[l];
+          ++s.interval_volume_veh[l];
+          s.interval_time_ticks[l] += k - s.enter_tick[hv];
+          s.interval_occupancy_veh[l] -= to_end;
+          --queued_change;
+          ++n_arrived;
+          continue;
+        }
+        s.next_vehicle_idx[hv] = -1;
+        if (s.buffer_tail[l] < 0) {
+          s.buffer_head[l] = h;
+          s.buffer_moved_tick[l] = k;
+        } else {
+          s.next_vehicle_idx[static_cast<std::size_t>(s.buffer_tail[l])] = h;
+        }
+        s.buffer_tail[l] = h;
+        ++s.n_buffer[l];
+      }
+      s.interval_queue_veh[l] += queued_change * to_end;
     }
   }
   s.n_arrived += n_arrived;
@@ -396,6 +551,7 @@ void QueueModel::node_phase(QueueState& s) const {
   const std::int64_t k = s.tick;
   const double stuck_ticks = config_.stuck_time_s / config_.dt_s;
   const std::span<const std::int32_t> route = trips_.route_link_idx;
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
 
   // has the next link of the buffer head room this tick (or is the head stuck)? moves it if so
   const auto serve = [&](std::int32_t in_link) {
@@ -420,75 +576,81 @@ void QueueModel::node_phase(QueueState& s) const {
       ++s.n_left[i];
       ++s.interval_volume_veh[i];
       s.interval_time_ticks[i] += k - s.enter_tick[v];
+      s.interval_queue_veh[i] -= to_end;
       if (!room) ++s.stuck_count[v];
       ++s.route_pos[v];
       enter_link(s, vehicle, out);
     }
   };
 
-#pragma omp parallel if (graph_.n_nodes >= kParallelMin)
+  const auto n_words = static_cast<std::int64_t>(s.node_active_bits.size());
+#pragma omp parallel if (s.n_active_links >= config_.parallel_min_active)
   {
     // per-thread list of the incoming links with a waiting buffer and their capacities per
     // tick (the merge weights), allocated once
     std::vector<std::int32_t> candidates(static_cast<std::size_t>(max_in_degree_));
     std::vector<double> weights(static_cast<std::size_t>(max_in_degree_));
 #pragma omp for schedule(static)
-    for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
-      const auto ni = static_cast<std::size_t>(n);
+    for (std::int64_t w = 0; w < n_words; ++w) {
+      for (std::uint64_t bits = s.node_active_bits[static_cast<std::size_t>(w)]; bits != 0;
+           bits &= bits - 1) {
+        const auto ni = static_cast<std::size_t>(w * 64 + std::countr_zero(bits));
 
-      // incoming links with vehicles waiting to cross on green; on red the stuck clock stops
-      std::size_t m = 0;
-      for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
-        const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
-        const auto li = static_cast<std::size_t>(l);
-        if (s.n_buffer[li] == 0) continue;
-        if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
-          s.buffer_moved_tick[li] = k;
-          continue;
-        }
-        candidates[m++] = l;
-      }
-
-      // fair merge: draw the incoming links one by one with probability ∝ capacity
-      if (m == 1) {
-        serve(candidates[0]);
-      } else if (m > 1) {
-        // merge weights: the current capacities per tick
-        double total_veh = 0.0;
-        for (std::size_t c = 0; c < m; ++c) {
-          weights[c] = link_rate(s, static_cast<std::size_t>(candidates[c])).capacity_veh;
-          total_veh += weights[c];
-        }
-        sim::Rng rng = sim::rng_for(config_.seed, kMergeStream, ni, static_cast<std::uint64_t>(k));
-        while (m > 0) {
-          const double u = rng.uniform() * total_veh;
-          std::size_t c = 0;
-          double cum = weights[0];
-          while (c + 1 < m && u >= cum) {
-            ++c;
-            cum += weights[c];
+        // incoming links with vehicles waiting to cross on green; on red the stuck clock stops
+        std::size_t m = 0;
+        for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
+          const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
+          const auto li = static_cast<std::size_t>(l);
+          if (s.n_buffer[li] == 0) continue;
+          if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
+            s.buffer_moved_tick[li] = k;
+            continue;
           }
-          serve(candidates[c]);
-          total_veh -= weights[c];
-          std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
-                    candidates.begin() + static_cast<std::ptrdiff_t>(m),
-                    candidates.begin() + static_cast<std::ptrdiff_t>(c));
-          std::copy(weights.begin() + static_cast<std::ptrdiff_t>(c + 1),
-                    weights.begin() + static_cast<std::ptrdiff_t>(m),
-                    weights.begin() + static_cast<std::ptrdiff_t>(c));
-          --m;
+          candidates[m++] = l;
         }
-      }
 
-      // departures enter their first link after the through traffic, while there is room
-      for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
-        const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
-        const auto o = static_cast<std::size_t>(out);
-        while (s.wait_head[o] >= 0 && s.n_on_link[o] + s.n_entered[o] < storage_veh_[o]) {
-          const std::int32_t vehicle = s.wait_head[o];
-          s.wait_head[o] = s.next_vehicle_idx[static_cast<std::size_t>(vehicle)];
-          if (s.wait_head[o] < 0) s.wait_tail[o] = -1;
-          enter_link(s, vehicle, out);
+        // fair merge: draw the incoming links one by one with probability ∝ capacity
+        if (m == 1) {
+          serve(candidates[0]);
+        } else if (m > 1) {
+          // merge weights: the current capacities per tick
+          double total_veh = 0.0;
+          for (std::size_t c = 0; c < m; ++c) {
+            weights[c] = link_rate(s, static_cast<std::size_t>(candidates[c])).capacity_veh;
+            total_veh += weights[c];
+          }
+          sim::Rng rng =
+              sim::rng_for(config_.seed, kMergeStream, ni, static_cast<std::uint64_t>(k));
+          while (m > 0) {
+            const double u = rng.uniform() * total_veh;
+            std::size_t c = 0;
+            double cum = weights[0];
+            while (c + 1 < m && u >= cum) {
+              ++c;
+              cum += weights[c];
+            }
+            serve(candidates[c]);
+            total_veh -= weights[c];
+            std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                      candidates.begin() + static_cast<std::ptrdiff_t>(m),
+                      candidates.begin() + static_cast<std::ptrdiff_t>(c));
+            std::copy(weights.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                      weights.begin() + static_cast<std::ptrdiff_t>(m),
+                      weights.begin() + static_cast<std::ptrdiff_t>(c));
+            --m;
+          }
+        }
+
+        // departures enter their first link after the through traffic, while there is room
+        for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
+          const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
+          const auto o = static_cast<std::size_t>(out);
+          while (s.wait_head[o] >= 0 && s.n_on_link[o] + s.n_entered[o] < storage_veh_[o]) {
+            const std::int32_t vehicle = s.wait_head[o];
+            s.wait_head[o] = s.next_vehicle_idx[static_cast<std::size_t>(vehicle)];
+            if (s.wait_head[o] < 0) s.wait_tail[o] = -1;
+            enter_link(s, vehicle, out);
+          }
         }
       }
     }
@@ -505,6 +667,12 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
                  std::to_string(s.link_speed_mps.size()) + " and " +
                  std::to_string(s.link_capacity_veh_per_h.size()) +
                  "); start from initial_state()");
+  }
+  if (s.link_active_bits.size() != bit_words(graph_.n_links()) ||
+      s.node_active_bits.size() != bit_words(graph_.n_nodes) ||
+      s.sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots) ||
+      s.queue_next_exit_tick.size() != n_links_now) {
+    rebuild_active_sets(s);
   }
 
   // an empty network jumps to the next departure (or interval end): nothing moves, all
@@ -544,6 +712,10 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     }
     ++s.n_in_network;
     const auto first = static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(b)]);
+    if (!has_bit(s.link_active_bits, first)) {
+      set_bit(s.link_active_bits, first);
+      ++s.n_active_links;
+    }
     s.next_vehicle_idx[v] = -1;
     if (s.wait_tail[first] < 0) {
       s.wait_head[first] = vehicle;
@@ -553,21 +725,13 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     s.wait_tail[first] = vehicle;
   }
 
-  // the two parallel phases
+  // the two parallel phases over the active links and nodes, then the counts of the links the
+  // node phase touched (the statistics sums were projected as the counts changed)
+  wake_links(s);
   link_phase(s);
+  gather_active_nodes(s);
   node_phase(s);
-
-  // occupancy: apply entries and exits, sample the statistics
-  const std::int64_t n_links = graph_.n_links();
-#pragma omp parallel for schedule(static) if (n_links >= kParallelMin)
-  for (std::int64_t li = 0; li < n_links; ++li) {
-    const auto l = static_cast<std::size_t>(li);
-    s.n_on_link[l] += s.n_entered[l] - s.n_left[l];
-    s.n_entered[l] = 0;
-    s.n_left[l] = 0;
-    s.interval_occupancy_veh[l] += s.n_on_link[l];
-    s.interval_queue_veh[l] += s.n_queue_due[l] + s.n_buffer[l];
-  }
+  apply_counts(s);
   ++s.tick;
   if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
 }
@@ -578,6 +742,8 @@ void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
   const std::int64_t n_links = graph_.n_links();
   const auto row = static_cast<std::size_t>(stats.n_intervals() * n_links);
   const auto n_ticks = static_cast<double>(end_tick - s.interval_start_tick);
+  // [1] ticks the sums were projected past end_tick (0 unless the run stops mid-interval)
+  const std::int64_t beyond = s.interval_start_tick + interval_ticks_ - end_tick;
   stats.interval_s = config_.interval_s;
   stats.n_links = n_links;
   stats.start_s.push_back(static_cast<double>(s.interval_start_tick) * config_.dt_s);
@@ -585,7 +751,7 @@ void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
   stats.mean_speed_mps.resize(stats.volume_veh.size());
   stats.density_veh_per_km.resize(stats.volume_veh.size());
   stats.queue_veh.resize(stats.volume_veh.size());
-#pragma omp parallel for schedule(static) if (n_links >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n_links >= kParallelFlushMin)
   for (std::int64_t li = 0; li < n_links; ++li) {
     const auto l = static_cast<std::size_t>(li);
     const std::int32_t volume = s.interval_volume_veh[l];
@@ -595,13 +761,17 @@ void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
         volume > 0 ? static_cast<double>(volume) * length_m /
                          (static_cast<double>(s.interval_time_ticks[l]) * config_.dt_s)
                    : s.link_speed_mps[l];
-    const double mean_veh = static_cast<double>(s.interval_occupancy_veh[l]) / n_ticks;
+    const std::int64_t queued = s.n_queue_due[l] + s.n_buffer[l];
+    const double mean_veh =
+        static_cast<double>(s.interval_occupancy_veh[l] - beyond * s.n_on_link[l]) / n_ticks;
     stats.density_veh_per_km[row + l] = length_m > 0.0 ? mean_veh / (length_m / 1000.0) : 0.0;
-    stats.queue_veh[row + l] = static_cast<double>(s.interval_queue_veh[l]) / n_ticks;
+    stats.queue_veh[row + l] =
+        static_cast<double>(s.interval_queue_veh[l] - beyond * queued) / n_ticks;
+    // the next interval starts with its sums projected from the current counts
     s.interval_volume_veh[l] = 0;
     s.interval_time_ticks[l] = 0;
-    s.interval_occupancy_veh[l] = 0;
-    s.interval_queue_veh[l] = 0;
+    s.interval_occupancy_veh[l] = s.n_on_link[l] * interval_ticks_;
+    s.interval_queue_veh[l] = queued * interval_ticks_;
   }
   s.interval_start_tick = end_tick;
 }

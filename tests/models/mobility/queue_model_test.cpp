@@ -343,6 +343,114 @@ TEST(QueueModelTest, GridCityEveryTripArrivesAndThreadsAgree) {
   EXPECT_EQ(one.trips.arrival_s, model.run().trips.arrival_s);
 }
 
+TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
+  // a congested 10 × 10 grid (3,000 trips in 10 min), 300 s intervals, stopped mid-interval by
+  // end_time_s. Reference: the statistics the model had before the active sets, sampled here
+  // from the state after every tick over all links (Σ n_on_link, Σ due + buffered cars)
+  OwnedGraph g = grid_city(10, 10, 100.0);
+  const LinkGraph view = g.view();
+  const Trips trips = grid_trips(view, 3000, 600.0, 42);
+  QueueModelConfig config;
+  config.interval_s = 300.0;
+  config.end_time_s = 700.0;  // mid-interval, while cars are still out
+  const QueueModel model(view, trips, config);
+  const auto nl = static_cast<std::size_t>(view.n_links());
+
+  QueueState s = model.initial_state();
+  LinkIntervalStats stats;
+  std::vector<std::int64_t> occupancy(nl, 0);
+  std::vector<std::int64_t> queued(nl, 0);
+  std::vector<double> want_density;
+  std::vector<double> want_queue;
+  std::int64_t interval_start = 0;
+  std::int64_t max_active = 0;
+  const auto close_interval = [&](std::int64_t end_tick) {
+    const auto n_ticks = static_cast<double>(end_tick - interval_start);
+    for (std::size_t l = 0; l < nl; ++l) {
+      want_density.push_back(static_cast<double>(occupancy[l]) / n_ticks /
+                             (view.length_m[l] / 1000.0));
+      want_queue.push_back(static_cast<double>(queued[l]) / n_ticks);
+    }
+    std::fill(occupancy.begin(), occupancy.end(), 0);
+    std::fill(queued.begin(), queued.end(), 0);
+    interval_start = end_tick;
+  };
+  while (!model.done(s)) {
+    const std::int64_t before = s.tick;
+    model.step(s, stats);
+    // an empty network jumps: nothing to sample
+    if (s.tick == before + 1) {
+      for (std::size_t l = 0; l < nl; ++l) {
+        occupancy[l] += s.n_on_link[l];
+        queued[l] += s.n_queue_due[l] + s.n_buffer[l];
+        ASSERT_EQ(s.n_entered[l], 0);
+        ASSERT_EQ(s.n_left[l], 0);
+        // a link outside the active set is idle (no cars) or asleep (no car due before its
+        // next exit tick); either way nothing to serve and a full credit
+        if (((s.link_active_bits[l / 64] >> (l % 64)) & 1U) == 0) {
+          ASSERT_EQ(s.n_queue_due[l], 0);
+          ASSERT_EQ(s.n_buffer[l], 0);
+          ASSERT_LT(s.wait_head[l], 0);
+          ASSERT_EQ(s.flow_credit_veh[l], kFullFlowCredit);
+          if (s.n_on_link[l] > 0) {
+            ASSERT_GE(s.queue_next_exit_tick[l], s.tick);
+          }
+        }
+      }
+    }
+    max_active = std::max(max_active, s.n_active_links);
+    if (s.tick - interval_start == 300) close_interval(s.tick);
+  }
+  EXPECT_EQ(s.tick, 700);
+  EXPECT_GT(s.n_in_network, 0);
+  EXPECT_GT(max_active, 50);  // of the 180 links, many had work at the peak
+  close_interval(s.tick);
+
+  // run(): 2 full intervals and the partial one [600, 700), same numbers exactly
+  const QueueModelResult run = model.run();
+  ASSERT_EQ(run.link_stats.n_intervals(), 3);
+  EXPECT_EQ(run.link_stats.start_s.back(), 600.0);
+  EXPECT_EQ(run.link_stats.density_veh_per_km, want_density);
+  EXPECT_EQ(run.link_stats.queue_veh, want_queue);
+  EXPECT_EQ(run.trips.stuck_count, s.stuck_count);
+  EXPECT_GT(*std::max_element(want_queue.begin(), want_queue.end()), 0.2);  // queues
+
+  // a state reloaded from its columns (active sets cleared) every 7 ticks, and phases forced
+  // parallel on 2 threads, give the same trips and statistics
+  QueueModelConfig parallel = config;
+  parallel.parallel_min_active = 1;
+  const QueueModel forced(view, trips, parallel);
+  sim::set_thread_count(2);
+  QueueState r = forced.initial_state();
+  LinkIntervalStats reloaded;
+  while (!forced.done(r)) {
+    if (r.tick % 7 == 0) {
+      r.link_active_bits.clear();
+      r.node_active_bits.clear();
+      r.queue_next_exit_tick.clear();
+      r.sleep_wheel.clear();
+    }
+    forced.step(r, reloaded);
+  }
+  sim::set_thread_count(0);
+  EXPECT_EQ(r.arrive_tick, s.arrive_tick);
+  EXPECT_EQ(r.route_pos, s.route_pos);
+  EXPECT_EQ(r.stuck_count, s.stuck_count);
+  EXPECT_EQ(forced.trip_table(r).arrived, run.trips.arrived);
+  ASSERT_EQ(reloaded.n_intervals(), 2);
+  const std::size_t n_full = 2 * nl;
+  EXPECT_EQ(reloaded.volume_veh,
+            std::vector<std::int32_t>(
+                run.link_stats.volume_veh.begin(),
+                run.link_stats.volume_veh.begin() + static_cast<std::ptrdiff_t>(n_full)));
+  EXPECT_EQ(reloaded.density_veh_per_km,
+            std::vector<double>(want_density.begin(),
+                                want_density.begin() + static_cast<std::ptrdiff_t>(n_full)));
+  EXPECT_EQ(reloaded.queue_veh,
+            std::vector<double>(want_queue.begin(),
+                                want_queue.begin() + static_cast<std::ptrdiff_t>(n_full)));
+}
+
 TEST(QueueModelTest, BadTripsAreNamed) {
   OwnedGraph g = chain();
   const LinkGraph view = g.view();

@@ -21,6 +21,10 @@ struct QueueModelConfig {
   double bike_grade_slowdown = 10.0;     ///< [1] k in speed = base × max(0.3, 1 − k·grade)
   double walk_speed_mps = 1.4;           ///< [m s-1] pedestrian speed
   std::uint64_t seed = 0;                ///< seed of the merge draws at nodes
+  /// [1] the link and node phases of a tick run in parallel only with at least this many active
+  /// links (QueueState::n_active_links); fewer run on one thread, where the two parallel regions
+  /// of a tick cost more than the work they share. Results do not depend on it.
+  std::int64_t parallel_min_active = 16384;
   /// Fixed-time signals gating the nodes (docs/models/mobility.md#traffic-signals), built for
   /// the network the graph views; nullptr (or a plan without gates) = no signals. Not owned:
   /// must outlive the model.
@@ -45,7 +49,8 @@ struct Trips {
 };
 
 /// Value of QueueState::flow_credit_veh for a link whose queue was empty at its last link
-/// phase: its credit is full, max(1, capacity per tick), whatever the capacity is then.
+/// phase or whose credit reached its cap: its credit is full, max(1, capacity per tick),
+/// whatever the capacity is then.
 inline constexpr double kFullFlowCredit = -1.0;
 
 /// The mutable state of the queue model: everything that changes during a run, as columns.
@@ -69,7 +74,7 @@ struct QueueState {
   std::vector<std::int32_t> n_entered;          ///< [veh] entries this tick (written by from node)
   std::vector<std::int32_t> n_left;             ///< [veh] exits this tick (written by to node)
   std::vector<double> flow_credit_veh;  ///< [veh] accumulated outflow capacity, kFullFlowCredit
-                                        ///< while the queue is empty (credit at its cap)
+                                        ///< while the queue is empty or the credit at its cap
 
   // per link, run-time parameters (n_links): initial_state() copies them from the graph; change
   // them between steps with QueueModel::set_link_speed() / set_link_capacity()
@@ -77,11 +82,15 @@ struct QueueState {
   std::vector<double> link_capacity_veh_per_h;  ///< [veh h-1] flow capacity, all lanes, > 0
 
   // per link, current statistics interval (n_links)
-  std::vector<std::int32_t> interval_volume_veh;     ///< [veh] vehicles that left the link
-  std::vector<std::int64_t> interval_time_ticks;     ///< [1] sum of their ticks on the link
-  std::vector<std::int64_t> interval_occupancy_veh;  ///< [veh] sum over ticks of n_on_link
-  std::vector<std::int64_t> interval_queue_veh;      ///< [veh] sum over ticks of queued vehicles
-  std::int64_t interval_start_tick = 0;              ///< [1] first tick of the interval
+  std::vector<std::int32_t> interval_volume_veh;  ///< [veh] vehicles that left the link
+  std::vector<std::int64_t> interval_time_ticks;  ///< [1] sum of their ticks on the link
+  /// [veh] sum over the interval's ticks of n_on_link, kept projected to the interval's end:
+  /// the ticks still to come count with the current n_on_link (so idle links cost nothing)
+  std::vector<std::int64_t> interval_occupancy_veh;
+  /// [veh] sum over the interval's ticks of queued vehicles (n_queue_due + n_buffer), projected
+  /// to the interval's end like interval_occupancy_veh
+  std::vector<std::int64_t> interval_queue_veh;
+  std::int64_t interval_start_tick = 0;  ///< [1] first tick of the interval
 
   // per vehicle (n_vehicles)
   std::vector<std::int32_t> next_vehicle_idx;  ///< next vehicle in the same FIFO, -1 at the end
@@ -97,6 +106,21 @@ struct QueueState {
   std::int64_t next_departure = 0;            ///< next entry of departure_order to release
   std::int64_t n_arrived = 0;                 ///< [veh] vehicles that arrived
   std::int64_t n_in_network = 0;              ///< [veh] cars departed and not arrived
+
+  // active sets, derived from the columns above (not part of the state proper): step() rebuilds
+  // them when their sizes do not fit the graph, e.g. in a state loaded from columns. Clear
+  // link_active_bits after changing the FIFO columns or flow_credit_veh directly.
+  /// bit l (word l / 64, bit l % 64) set for a link with due or buffered cars, waiting
+  /// departures or a credit that is not kFullFlowCredit (links holding only cars still under way
+  /// sleep in sleep_wheel); the link and node phases visit only these links
+  std::vector<std::uint64_t> link_active_bits;
+  std::vector<std::uint64_t> node_active_bits;  ///< scratch: nodes of this tick's node phase
+  std::int64_t n_active_links = 0;              ///< [1] links in link_active_bits (about)
+  /// [1] exit tick of the first queued car not yet due (after queue_last_due), int64 max if none
+  std::vector<std::int64_t> queue_next_exit_tick;
+  /// links asleep (cars on them, none due, credit full, nothing to serve) by the tick their
+  /// first car becomes due (queue_next_exit_tick), slot tick % size; may hold stale entries
+  std::vector<std::vector<std::int32_t>> sleep_wheel;
 };
 
 /// Per-link statistics for each interval, row-major (interval, link): entry i × n_links + l.
@@ -200,6 +224,10 @@ class QueueModel {
   void link_phase(QueueState& state) const;
   void node_phase(QueueState& state) const;
   void enter_link(QueueState& state, std::int32_t vehicle, std::int32_t link) const;
+  void rebuild_active_sets(QueueState& state) const;
+  void wake_links(QueueState& state) const;
+  void gather_active_nodes(QueueState& state) const;
+  void apply_counts(QueueState& state) const;
 
   const LinkGraph graph_;
   const Trips& trips_;
