@@ -161,9 +161,9 @@ struct MobilityModel::Columns {
 
 namespace {
 
-// reads the queue state held in `state`
-QueueState load_queue_state(const MobilityModel::Columns& c, const sim::State& state) {
-  QueueState s;
+// reads the queue state held in `state` into `s`, reusing its buffers; the derived active sets
+// are dropped so that the queue model rebuilds them from the columns
+void load_queue_state(const MobilityModel::Columns& c, const sim::State& state, QueueState& s) {
   for (std::size_t i = 0; i < kLinkI32.size(); ++i) copy_in(state.get(c.link_i32[i]), s.*kLinkI32[i].member);
   for (std::size_t i = 0; i < kLinkI64.size(); ++i) copy_in(state.get(c.link_i64[i]), s.*kLinkI64[i].member);
   copy_in(state.get(c.flow_credit_veh), s.flow_credit_veh);
@@ -171,13 +171,13 @@ QueueState load_queue_state(const MobilityModel::Columns& c, const sim::State& s
   copy_in(state.get(c.link_capacity_veh_per_h), s.link_capacity_veh_per_h);
   for (std::size_t i = 0; i < kTripI32.size(); ++i) copy_in(state.get(c.trip_i32[i]), s.*kTripI32[i].member);
   for (std::size_t i = 0; i < kTripI64.size(); ++i) copy_in(state.get(c.trip_i64[i]), s.*kTripI64[i].member);
+  s.link_active_bits.clear();
   const std::span<const std::int64_t> sc = state.get(c.scalars);
   s.tick = sc[0];
   s.interval_start_tick = sc[1];
   s.next_departure = sc[2];
   s.n_arrived = sc[3];
   s.n_in_network = sc[4];
-  return s;
 }
 
 // writes the queue state and the trip table into the model's columns; the trip table costs
@@ -970,7 +970,10 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
 
   // dt_s one-second substeps (an empty network jumps ahead to its next departure)
   const Data& d = *data_;
-  QueueState s = load_queue_state(c, now);
+  // the queue state of `now`, in a per-thread buffer reused from step to step (only its
+  // allocations persist: every value is reloaded from the columns)
+  thread_local QueueState s;
+  load_queue_state(c, now, s);
   check_link_inputs(d.network, s);
   LinkIntervalStats stats;
   const std::int64_t target_tick = (ctx.tick + ctx.period_ticks) * ctx.dt_s;
