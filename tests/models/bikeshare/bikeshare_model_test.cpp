@@ -17,6 +17,7 @@
 #include <citytwin/bikeshare/register.hpp>
 #include <citytwin/io/simulation.hpp>
 
+#include "bikeshare_test_support.hpp"
 #include "sim_test.hpp"
 #include "test_data.hpp"
 
@@ -25,33 +26,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::int64_t kStartUtcS = 1718956800;  // 2024-06-21T08:00:00Z
-
-sim::ModelRegistry bikeshare_registry() {
-  sim::ModelRegistry registry;
-  register_bikeshare(registry);
-  return registry;
-}
-
-void write_json(const fs::path& path, const nlohmann::json& json) {
-  std::ofstream out(path);
-  out << json.dump(1);
-}
-
-// a status snapshot of the three stations (capacity 4) with the given bikes
-nlohmann::json snapshot(std::int64_t time_s, const std::vector<int>& bikes) {
-  nlohmann::json stations = nlohmann::json::array();
-  for (std::size_t s = 0; s < bikes.size(); ++s) {
-    stations.push_back({{"station_id", std::to_string(s + 1)},
-                        {"num_bikes_available", bikes[s]},
-                        {"num_docks_available", 4 - bikes[s]},
-                        {"is_installed", 1},
-                        {"is_renting", 1},
-                        {"is_returning", 1},
-                        {"last_reported", time_s}});
-  }
-  return {{"last_updated", time_s}, {"ttl", 0}, {"version", "2.2"}, {"data", {{"stations", stations}}}};
-}
+using test::bikeshare_registry;
+using test::kStartUtcS;
+using test::snapshot;
+using test::write_json;
 
 // three stations about 200 m apart, 4 docks each; an initial snapshot {4, 0, 2}; a demand day
 // of 15-minute snapshots with bikes moving between the stations
@@ -71,11 +49,11 @@ fs::path three_stations() {
   }
   write_json(dir / "station_information.json",
              {{"last_updated", kStartUtcS}, {"ttl", 0}, {"version", "2.2"}, {"data", {{"stations", stations}}}});
-  write_json(dir / "status" / "station_status_1.json", snapshot(kStartUtcS, {4, 0, 2}));
+  write_json(dir / "status" / "station_status_1.json", snapshot(kStartUtcS, {4, 0, 2}, 4));
   for (int k = 0; k < 13; ++k) {
     const std::vector<int> bikes = k % 2 == 0 ? std::vector<int>{3, 1, 2} : std::vector<int>{1, 3, 2};
     write_json(dir / "demand" / ("station_status_" + std::to_string(k) + ".json"),
-               snapshot(kStartUtcS - 86400 + k * 900, bikes));
+               snapshot(kStartUtcS - 86400 + k * 900, bikes, 4));
   }
   return dir;
 }

@@ -16,6 +16,7 @@
 #include <citytwin/bikeshare/register.hpp>
 #include <citytwin/io/simulation.hpp>
 
+#include "bikeshare_test_support.hpp"
 #include "sim_test.hpp"
 
 namespace citytwin::bikeshare {
@@ -23,33 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::int64_t kStartUtcS = 1718956800;  // 2024-06-21T08:00:00Z
-
-sim::ModelRegistry bikeshare_registry() {
-  sim::ModelRegistry registry;
-  register_bikeshare(registry);
-  return registry;
-}
-
-void write_json(const fs::path& path, const nlohmann::json& json) {
-  std::ofstream out(path);
-  out << json.dump(1);
-}
-
-// a status snapshot of stations "1".."n" (capacity `cap`) with the given bikes
-nlohmann::json snapshot(std::int64_t time_s, const std::vector<int>& bikes, int cap) {
-  nlohmann::json stations = nlohmann::json::array();
-  for (std::size_t s = 0; s < bikes.size(); ++s) {
-    stations.push_back({{"station_id", std::to_string(s + 1)},
-                        {"num_bikes_available", bikes[s]},
-                        {"num_docks_available", cap - bikes[s]},
-                        {"is_installed", 1},
-                        {"is_renting", 1},
-                        {"is_returning", 1},
-                        {"last_reported", time_s}});
-  }
-  return {{"last_updated", time_s}, {"ttl", 0}, {"version", "2.2"}, {"data", {{"stations", stations}}}};
-}
+using test::bikeshare_registry;
+using test::kStartUtcS;
+using test::snapshot;
+using test::write_json;
 
 // stations at the given coordinates, capacity `cap`, an initial snapshot, and a demand day that
 // alternates between `a` and `b` every 15 minutes (a == b: no demand)

@@ -12,16 +12,13 @@
 #include <citytwin/bikeshare/register.hpp>
 #include <citytwin/io/simulation.hpp>
 
+#include "bikeshare_test_support.hpp"
 #include "sim_test.hpp"
 
 namespace citytwin::bikeshare {
 namespace {
 
-sim::ModelRegistry bikeshare_registry() {
-  sim::ModelRegistry registry;
-  register_bikeshare(registry);
-  return registry;
-}
+using test::bikeshare_registry;
 
 const std::string kCityScenario =
     "name = \"bikes-city\"\nseed = 3\n[time]\nstart = 2024-06-21T06:00:00\ntime_zone = \"UTC\"\n"
