@@ -897,8 +897,7 @@ void update_counts(const MobilityModel::Columns& c, const MobilityModel::Data& d
                    const LinkIntervalStats& stats, std::int64_t now_s, const sim::State& now,
                    sim::StateWriter& next) {
   const CountReplay& counts = *d.counts;
-  const std::span<double> simulated = next.get(c.count_simulated);
-  copy_out(std::vector<double>(now.get(c.count_simulated).begin(), now.get(c.count_simulated).end()), simulated);
+  const std::span<double> simulated = next.get(c.count_simulated);  // equals now's between ticks
   for (std::int64_t i = 0; i < stats.n_intervals(); ++i) {
     const auto hour = static_cast<std::int64_t>(std::floor(stats.start_s[static_cast<std::size_t>(i)] / 3600.0));
     if (hour < 0 || hour >= d.n_count_hours) continue;
@@ -982,22 +981,19 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   store_queue_state(c, d, s, next);
   if (d.counts) update_counts(c, d, stats, s.tick, now, next);
 
-  // link statistics of the last interval finished in this step, else those of `now`
-  const std::span<double> volume = next.get(c.volume_veh);
-  const std::span<double> speed = next.get(c.mean_speed_mps);
-  const std::span<double> density = next.get(c.density_veh_per_km);
+  // link statistics of the last interval finished in this step; without one, `next` keeps those
+  // of `now` (next equals now between ticks)
   store_interval_table(c, d, stats, next);
   if (stats.n_intervals() > 0) {
+    const std::span<double> volume = next.get(c.volume_veh);
+    const std::span<double> speed = next.get(c.mean_speed_mps);
+    const std::span<double> density = next.get(c.density_veh_per_km);
     const auto row = static_cast<std::size_t>((stats.n_intervals() - 1) * stats.n_links);
     for (std::size_t l = 0; l < volume.size(); ++l) {
       volume[l] = stats.volume_veh[row + l];
       speed[l] = stats.mean_speed_mps[row + l];
       density[l] = stats.density_veh_per_km[row + l];
     }
-  } else {
-    copy_out(std::vector<double>(now.get(c.volume_veh).begin(), now.get(c.volume_veh).end()), volume);
-    copy_out(std::vector<double>(now.get(c.mean_speed_mps).begin(), now.get(c.mean_speed_mps).end()), speed);
-    copy_out(std::vector<double>(now.get(c.density_veh_per_km).begin(), now.get(c.density_veh_per_km).end()), density);
   }
 }
 
