@@ -1,5 +1,7 @@
 #include <citytwin/sim/engine.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -29,6 +31,11 @@ Engine::Engine(Clock clock, std::vector<std::unique_ptr<Model>> models, const Ci
     CITYTWIN_CHECK(owner_found, "column '" + layout_.spec(id).qualified_name() + "' has no model");
   }
 
+  written_.assign(static_cast<std::size_t>(layout_.n_columns()), 0);
+  for (ColumnId id = 0; id < layout_.n_columns(); ++id) {
+    if (layout_.spec(id).input) input_columns_.push_back(id);
+  }
+
   // allocate and initialise; `next` always equals `now` between ticks
   now_ = State(layout_);
   next_ = State(layout_);
@@ -56,8 +63,14 @@ StepContext Engine::context(std::int64_t tick, const Model& model) {
 
 void Engine::step() {
   CITYTWIN_CHECK(!done(), "step() after the last tick");
+  // input columns may have been set in `now` between steps (input_data()): `next` follows, so
+  // that it equals `now` again before the models run
+  for (const ColumnId id : input_columns_) next_.copy_column_from(now_, id);
+
   // phase 1: every due model reads `now` and writes its own columns of `next`; the civil
-  // times are computed once per tick, only when a model is due
+  // times are computed once per tick, only when a model is due. The writers record which
+  // columns each model took for writing
+  std::fill(written_.begin(), written_.end(), std::uint8_t{0});
   std::vector<std::size_t> ran;
   StepContext ctx;
   bool have_ctx = false;
@@ -69,13 +82,16 @@ void Engine::step() {
       have_ctx = true;
     }
     ctx.period_ticks = model.period_ticks();
-    StateWriter writer(next_, layout_, model.name());
+    StateWriter writer(next_, layout_, model.name(), written_);
     model.step(ctx, now_, writer);
     ran.push_back(m);
   }
-  // phase 2: commit the written columns
+  // phase 2: commit the written columns; a column no model took for writing is unchanged in
+  // `next`, which equalled `now` before the tick
   for (const std::size_t m : ran) {
-    for (const ColumnId id : owned_[m]) now_.copy_column_from(next_, id);
+    for (const ColumnId id : owned_[m]) {
+      if (written_[static_cast<std::size_t>(id)] != 0) now_.copy_column_from(next_, id);
+    }
   }
   ++tick_;
 }

@@ -149,6 +149,13 @@ bool State::bitwise_equal(const State& other) const {
 StateWriter::StateWriter(State& next, const StateLayout& layout, std::string_view model)
     : next_(&next), layout_(&layout), model_(model) {}
 
+StateWriter::StateWriter(State& next, const StateLayout& layout, std::string_view model,
+                         std::span<std::uint8_t> written)
+    : next_(&next), layout_(&layout), model_(model), written_(written) {
+  CITYTWIN_CHECK(static_cast<ColumnId>(written.size()) == layout.n_columns(),
+                 "written flags need one entry per column");
+}
+
 bool StateWriter::owns(ColumnId id) const {
   return id >= 0 && id < layout_->n_columns() && layout_->spec(id).model == model_;
 }

@@ -34,6 +34,57 @@ TEST(Engine, TwoPhaseUpdateSeesLastTick) {
   EXPECT_EQ(engine.state().get(seen)[0], 2);  // the follower reads the state before this tick
 }
 
+// writes `count` every tick (count + gain), `even` only on even ticks (the tick), never `gain`,
+// an input column scripts set between steps
+class PartialWriterModel : public Model {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "partial"; }
+  [[nodiscard]] int period_ticks() const override { return 1; }
+  void declare(StateLayout& layout) override {
+    layout.add_dim({"partial", "cell", {1, 2}, "cell id"});
+    count_ = layout.add<double>({"partial", "count", {}, "cell", 0, "1", "running sum of gain"});
+    even_ = layout.add<double>({"partial", "even_tick", {}, "cell", 0, "1", "last even tick"});
+    ColumnSpec gain{"partial", "gain", {}, "cell", 0, "1", "added each tick"};
+    gain.input = true;
+    gain_ = layout.add<double>(gain);
+  }
+  void init(const StepContext&, StateWriter& state) const override {
+    state.get(gain_)[0] = 1.0;
+    state.get(gain_)[1] = 2.0;
+  }
+  void step(const StepContext& ctx, const State& now, StateWriter& next) const override {
+    for (std::size_t i = 0; i < 2; ++i) next.get(count_)[i] = now.get(count_)[i] + now.get(gain_)[i];
+    if (ctx.tick % 2 == 0) {
+      for (std::size_t i = 0; i < 2; ++i) next.get(even_)[i] = static_cast<double>(ctx.tick);
+    }
+  }
+  Column<double> count_;
+  Column<double> even_;
+  Column<double> gain_;
+};
+
+TEST(Engine, CommitsTheColumnsAStepWroteAndKeepsInputsSetBetweenSteps) {
+  std::vector<std::unique_ptr<Model>> models;
+  models.push_back(std::make_unique<PartialWriterModel>());
+  const auto* model = static_cast<const PartialWriterModel*>(models.front().get());
+  Engine engine(Clock(0, 60, 10, "UTC"), std::move(models), nullptr, 1);
+  engine.step();  // tick 0: count 1, 2; even 0
+  engine.step();  // tick 1: count 2, 4; even_tick untouched
+  EXPECT_EQ(engine.state().get(model->count_)[1], 4.0);
+  EXPECT_EQ(engine.state().get(model->even_)[0], 0.0);
+  // a script sets the gain of cell 1 between steps; the model never writes it
+  static_cast<double*>(engine.input_data(model->gain_.id))[1] = 10.0;
+  engine.step();  // tick 2: count 3, 14; even 2
+  engine.step();  // tick 3: count 4, 24
+  engine.step();  // tick 4: count 5, 34; even 4
+  EXPECT_EQ(engine.state().get(model->count_)[0], 5.0);
+  EXPECT_EQ(engine.state().get(model->count_)[1], 34.0);
+  EXPECT_EQ(engine.state().get(model->gain_)[1], 10.0);
+  EXPECT_EQ(engine.state().get(model->even_)[1], 4.0);
+  engine.step();  // tick 5: even_tick stays 4
+  EXPECT_EQ(engine.state().get(model->even_)[0], 4.0);
+}
+
 TEST(Engine, PeriodSkipsTicks) {
   std::vector<std::unique_ptr<Model>> models;
   models.push_back(std::make_unique<RandomWalkModel>(5, 4));

@@ -69,6 +69,8 @@ class Engine {
   Diagnostics diagnostics_;
   StateLayout layout_;
   std::vector<std::vector<ColumnId>> owned_;  // per model, the columns it owns
+  std::vector<ColumnId> input_columns_;        // columns scripts may set between steps
+  std::vector<std::uint8_t> written_;          // per column: taken for writing this tick
   State now_;
   State next_;
   std::int64_t tick_ = 0;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -159,17 +161,30 @@ class State {
 class StateWriter {
  public:
   StateWriter(State& next, const StateLayout& layout, std::string_view model);
+  /// Same, recording the columns handed out: get() sets written[id] to 1 (n_columns flags, owned
+  /// by the caller), so that the engine commits only the columns a step may have changed.
+  StateWriter(State& next, const StateLayout& layout, std::string_view model,
+              std::span<std::uint8_t> written);
   template <typename T>
   [[nodiscard]] std::span<T> get(Column<T> column) const {
     CITYTWIN_CHECK(owns(column.id), "a model wrote a column it does not own");
+    mark_written(column.id);
     return next_->get_mutable(column);
   }
   [[nodiscard]] bool owns(ColumnId id) const;
 
  private:
+  void mark_written(ColumnId id) const {
+    if (written_.empty()) return;
+    // get() may run on many threads at once: the flag only ever goes from 0 to 1
+    const std::atomic_ref<std::uint8_t> flag(written_[static_cast<std::size_t>(id)]);
+    if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
+  }
+
   State* next_;
   const StateLayout* layout_;
   std::string model_;
+  std::span<std::uint8_t> written_;
 };
 
 }  // namespace citytwin::sim
