@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -243,7 +244,8 @@ std::vector<hsize_t> fixed_chunk(const std::vector<hsize_t>& shape, std::size_t 
   return chunk;
 }
 
-/// Creates a fixed-size dataset of `shape` and writes `data` (row-major) with one H5Dwrite.
+/// Creates a fixed-size dataset of `shape` and writes `data` (row-major) with one H5Dwrite;
+/// `data` == nullptr leaves it at the fill value 0 (no chunk is written or compressed).
 Hid create_filled(hid_t parent, const std::string& name, const std::vector<hsize_t>& shape,
                   hid_t mem_type, hid_t file_type, const void* data, int compression) {
   const std::size_t element_bytes = H5Tget_size(file_type);
@@ -256,7 +258,7 @@ Hid create_filled(hid_t parent, const std::string& name, const std::vector<hsize
                          H5P_DEFAULT),
               H5Dclose, "creating dataset '" + name + "'");
   const bool empty = std::any_of(shape.begin(), shape.end(), [](hsize_t n) { return n == 0; });
-  if (!empty) {
+  if (!empty && data != nullptr) {
     expect_ok(H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
               "writing dataset '" + name + "'");
   }
@@ -397,6 +399,10 @@ struct ResultWriter::Impl {
     std::size_t row_bytes = 0;      // [B] one output step
     std::vector<std::byte> buffer;  // flush_every rows (one row for a snapshot)
     bool snapshot = false;          // an (entity) variable rewritten at each flush
+    // a snapshot's hash when last written (std::hash of its bytes): an unchanged snapshot is not
+    // compressed and written again
+    std::size_t written_hash = 0;
+    bool written = false;
     Hid dataset;
   };
 
@@ -426,6 +432,11 @@ struct ResultWriter::Impl {
   std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
   bool city_written = false;
   bool closed = false;
+
+  /// [1] rows of a time chunk: `rows`, at most the expected output steps when known
+  [[nodiscard]] std::int64_t chunk_rows(std::int64_t rows) const {
+    return options.expected_rows > 0 ? std::min(rows, options.expected_rows) : rows;
+  }
 
   void create(const ResultMetadata& metadata, const sim::StateLayout& layout);
   void write_root_attributes(const ResultMetadata& metadata);
@@ -498,7 +509,7 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
   // time coordinate and tick: unlimited, chunked
   const hsize_t zero[1] = {0};
   const hsize_t unlimited[1] = {H5S_UNLIMITED};
-  const hsize_t time_chunk[1] = {hs(std::max(options.flush_every, kTimeCoordinateChunk))};
+  const hsize_t time_chunk[1] = {hs(chunk_rows(std::max(options.flush_every, kTimeCoordinateChunk)))};
   const Hid time_space(H5Screate_simple(1, zero, unlimited), H5Sclose, "H5Screate_simple");
   const Hid time_dcpl = dataset_plist({time_chunk[0]}, options.compression);
   out.time = Hid(H5Dcreate2(group, "time", H5T_IEEE_F64LE, time_space.get(), H5P_DEFAULT,
@@ -560,11 +571,11 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
                                   spec.dim + "' has " + std::to_string(n_ids));
     }
 
-    // a snapshot: one (entity) variable, rewritten whole at every flush
+    // a snapshot: one (entity) variable, rewritten whole at every flush where it changed; zero
+    // until the first flush
     if (var.snapshot) {
-      std::vector<std::byte> zeros(var.row_bytes);
-      var.dataset = create_filled(group, spec.name, {hs(var.n_entities)},
-                                  mem_type, file_type, zeros.data(), options.compression);
+      var.dataset = create_filled(group, spec.name, {hs(var.n_entities)}, mem_type, file_type,
+                                  nullptr, options.compression);
       expect_ok(H5DSattach_scale(var.dataset.get(), entity_scale, 0),
                 "attaching " + spec.dim + " to " + spec.qualified_name());
       write_units(var.dataset.get(), spec.units, spec.long_name);
@@ -574,7 +585,7 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
 
     // chunk: flush_every rows (capped by the budget) by as many entities as fit in the budget
     const std::size_t max_rows = std::max<std::size_t>(kChunkBudgetBytes / element_bytes, 1);
-    const hsize_t rows = std::min<hsize_t>(hs(options.flush_every), max_rows);
+    const hsize_t rows = std::min<hsize_t>(hs(chunk_rows(options.flush_every)), max_rows);
     const hsize_t entities = std::clamp<hsize_t>(kChunkBudgetBytes / (rows * element_bytes), 1,
                                                  std::max<hsize_t>(hs(var.n_entities), 1));
     const hsize_t dims[2] = {0, hs(var.n_entities)};
@@ -876,10 +887,14 @@ void ResultWriter::Impl::flush() {
       bytes_written += 16 * n_buffered;
       for (OutputVariable& var : group.variables) {
         if (var.snapshot) {
-          if (var.n_entities > 0) {
+          const std::size_t hash = std::hash<std::string_view>{}(std::string_view(
+              reinterpret_cast<const char*>(var.buffer.data()), var.buffer.size()));
+          if (var.n_entities > 0 && (!var.written || hash != var.written_hash)) {
             expect_ok(H5Dwrite(var.dataset.get(), var.mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                var.buffer.data()),
                       "writing " + group.model + "/" + var.name);
+            var.written_hash = hash;
+            var.written = true;
           }
           bytes_written += static_cast<std::int64_t>(var.row_bytes);
           continue;
@@ -940,6 +955,10 @@ ResultWriter::ResultWriter(std::filesystem::path path, const ResultMetadata& met
   if (options.flush_every < 1) {
     throw std::invalid_argument("ResultWriter: flush_every must be >= 1 (got " +
                                 std::to_string(options.flush_every) + ")");
+  }
+  if (options.expected_rows < 0) {
+    throw std::invalid_argument("ResultWriter: expected_rows must be >= 0 (got " +
+                                std::to_string(options.expected_rows) + ")");
   }
 
   // the file, its groups and datasets

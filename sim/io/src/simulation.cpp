@@ -261,6 +261,11 @@ Simulation::Simulation(const Scenario& scenario, SimulationOptions options)
 Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
                        const sim::ModelRegistry& registry)
     : scenario_(scenario), settings_(scenario.settings()) {
+  // the thread count first: building the city and the models runs parallel loops too (and a
+  // team started at the default size would keep spinning beside a one-thread run)
+  sim::set_thread_count(options.threads);
+  threads_ = sim::thread_count();
+
   // the city and the clock
   city_ = std::make_unique<sim::City>(build_city(scenario_, settings_, &city_report_));
   sim::Clock clock(settings_.start_utc_s, settings_.dt_s, settings_.n_ticks, settings_.time_zone);
@@ -270,8 +275,6 @@ Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
   auto models = build_models(scenario_, registry, *city_, clock, settings_.seed, diagnostics);
   diagnostics.throw_if_errors();
 
-  sim::set_thread_count(options.threads);
-  threads_ = sim::thread_count();
   engine_ = std::make_unique<sim::Engine>(std::move(clock), std::move(models), city_.get(), settings_.seed);
   output_every_ticks_ = std::max<std::int64_t>(1, settings_.output.interval_s / settings_.dt_s);
 
@@ -291,6 +294,7 @@ Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
     writer_options.compression = settings_.output.compression;
     writer_options.flush_every = settings_.output.flush_every;
     writer_options.flush_interval_s = settings_.output.flush_interval_s;
+    writer_options.expected_rows = settings_.n_ticks / output_every_ticks_ + 1;
     writer_ = std::make_unique<ResultWriter>(options.output, meta, engine_->layout(), writer_options);
     if (settings_.output.city) writer_->write_city(*city_);
     writer_->append(0, engine_->clock().utc_s(0), engine_->state());

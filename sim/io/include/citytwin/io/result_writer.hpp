@@ -32,6 +32,9 @@ struct WriterOptions {
   int compression = 4;             ///< deflate level 0..9
   std::int64_t flush_every = 24;   ///< [1] output steps buffered before a flush
   double flush_interval_s = 10.0;  ///< [s] wall time after which a flush is forced
+  /// [1] output steps the run will write, when known (0 = unknown): caps the rows of a chunk,
+  /// so that a short run does not compress chunks of fill values at every flush
+  std::int64_t expected_rows = 0;
 };
 
 /// Writes a netCDF-4-compatible HDF5 results file: one group per model with a `time` coordinate
