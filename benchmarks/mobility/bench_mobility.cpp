@@ -101,11 +101,17 @@ double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC
 // MobilityModel does). Throws std::runtime_error on an unknown edge or an unreachable trip.
 mob::Trips build_trips(const mob::StreetNetwork& net, const mob::LinkGraph& graph,
                        const mob::SumoDemand& demand) {
-  const auto link_of = [&](const std::string& edge, std::size_t v) {
-    const std::int32_t l = net.link_idx(std::string_view(edge));
+  // each distinct edge id mapped to its link once (-1: not in the network)
+  std::vector<std::int32_t> edge_link(demand.edge_names.size());
+  for (std::size_t e = 0; e < edge_link.size(); ++e) {
+    edge_link[e] = net.link_idx(std::string_view(demand.edge_names[e]));
+  }
+  const auto link_of = [&](std::int32_t edge, std::size_t v) {
+    const std::int32_t l = edge_link[static_cast<std::size_t>(edge)];
     if (l < 0) {
       throw std::runtime_error("vehicle '" + demand.vehicle_id[v] + "' (line " +
-                               std::to_string(demand.line[v]) + "): edge '" + edge +
+                               std::to_string(demand.line[v]) + "): edge '" +
+                               demand.edge_names[static_cast<std::size_t>(edge)] +
                                "' is not in the network");
     }
     return l;
@@ -114,10 +120,12 @@ mob::Trips build_trips(const mob::StreetNetwork& net, const mob::LinkGraph& grap
   std::vector<std::int32_t> to_node;
   std::vector<std::size_t> query_of(static_cast<std::size_t>(demand.n_vehicles()), 0);
   for (std::size_t v = 0; v < query_of.size(); ++v) {
-    if (demand.from_edge[v].empty()) continue;
+    if (demand.from_edge_idx[v] < 0) continue;
     query_of[v] = from_node.size();
-    from_node.push_back(net.to_node_idx[static_cast<std::size_t>(link_of(demand.from_edge[v], v))]);
-    to_node.push_back(net.from_node_idx[static_cast<std::size_t>(link_of(demand.to_edge[v], v))]);
+    from_node.push_back(
+        net.to_node_idx[static_cast<std::size_t>(link_of(demand.from_edge_idx[v], v))]);
+    to_node.push_back(
+        net.from_node_idx[static_cast<std::size_t>(link_of(demand.to_edge_idx[v], v))]);
   }
   std::vector<double> cost_s(static_cast<std::size_t>(net.n_links()));
   for (std::size_t l = 0; l < cost_s.size(); ++l)
@@ -134,19 +142,22 @@ mob::Trips build_trips(const mob::StreetNetwork& net, const mob::LinkGraph& grap
   std::vector<std::int32_t> links;
   for (std::size_t v = 0; v < query_of.size(); ++v) {
     links.clear();
-    if (demand.from_edge[v].empty()) {
+    if (demand.from_edge_idx[v] < 0) {
       for (std::int64_t j = demand.route_begin[v]; j < demand.route_begin[v + 1]; ++j) {
-        links.push_back(link_of(demand.route_edges[static_cast<std::size_t>(j)], v));
+        links.push_back(link_of(demand.route_edge_idx[static_cast<std::size_t>(j)], v));
       }
     } else {
       const std::size_t q = query_of[v];
-      const std::int32_t a = link_of(demand.from_edge[v], v);
-      const std::int32_t b = link_of(demand.to_edge[v], v);
+      const std::int32_t a = link_of(demand.from_edge_idx[v], v);
+      const std::int32_t b = link_of(demand.to_edge_idx[v], v);
       links.push_back(a);
       if (a != b) {
         if (!std::isfinite(routes.cost_s[q])) {
-          throw std::runtime_error("vehicle '" + demand.vehicle_id[v] + "': no path from edge '" +
-                                   demand.from_edge[v] + "' to edge '" + demand.to_edge[v] + "'");
+          throw std::runtime_error(
+              "vehicle '" + demand.vehicle_id[v] + "': no path from edge '" +
+              demand.edge_names[static_cast<std::size_t>(demand.from_edge_idx[v])] +
+              "' to edge '" + demand.edge_names[static_cast<std::size_t>(demand.to_edge_idx[v])] +
+              "'");
         }
         for (std::int64_t j = routes.path_begin[q]; j < routes.path_begin[q + 1]; ++j) {
           links.push_back(routes.link_idx[static_cast<std::size_t>(j)]);

@@ -277,12 +277,18 @@ bool sumo_trips(sim::ConfigReader& r, const std::string& path, MobilityModel::Da
   }
   const StreetNetwork& net = d.network;
   std::vector<InputIssue> issues;
-  const auto link_of = [&](const std::string& edge, std::int64_t v) {
-    const std::int32_t l = net.link_idx(std::string_view(edge));
+  // each distinct edge id mapped to its link once (-1: not in the network)
+  std::vector<std::int32_t> edge_link(demand.edge_names.size());
+  for (std::size_t e = 0; e < edge_link.size(); ++e) {
+    edge_link[e] = net.link_idx(std::string_view(demand.edge_names[e]));
+  }
+  const auto link_of = [&](std::int32_t edge, std::int64_t v) {
+    const std::int32_t l = edge_link[static_cast<std::size_t>(edge)];
     if (l < 0) {
       issues.push_back({path, demand.line[static_cast<std::size_t>(v)], 0, "edges",
                         "vehicle '" + demand.vehicle_id[static_cast<std::size_t>(v)] +
-                            "': edge '" + edge + "' is not in the network"});
+                            "': edge '" + demand.edge_names[static_cast<std::size_t>(edge)] +
+                            "' is not in the network"});
     }
     return l;
   };
@@ -292,9 +298,9 @@ bool sumo_trips(sim::ConfigReader& r, const std::string& path, MobilityModel::Da
   std::vector<std::int64_t> query_of(static_cast<std::size_t>(demand.n_vehicles()), -1);
   for (std::int64_t v = 0; v < demand.n_vehicles(); ++v) {
     const auto vi = static_cast<std::size_t>(v);
-    if (!demand.from_edge[vi].empty()) {
-      const std::int32_t a = link_of(demand.from_edge[vi], v);
-      const std::int32_t b = link_of(demand.to_edge[vi], v);
+    if (demand.from_edge_idx[vi] >= 0) {
+      const std::int32_t a = link_of(demand.from_edge_idx[vi], v);
+      const std::int32_t b = link_of(demand.to_edge_idx[vi], v);
       if (a < 0 || b < 0) continue;
       query_of[vi] = static_cast<std::int64_t>(from_node.size());
       from_node.push_back(net.to_node_idx[static_cast<std::size_t>(a)]);
@@ -307,23 +313,26 @@ bool sumo_trips(sim::ConfigReader& r, const std::string& path, MobilityModel::Da
   for (std::int64_t v = 0; v < demand.n_vehicles(); ++v) {
     const auto vi = static_cast<std::size_t>(v);
     links.clear();
-    if (demand.from_edge[vi].empty()) {
+    if (demand.from_edge_idx[vi] < 0) {
       for (std::int64_t j = demand.route_begin[vi]; j < demand.route_begin[vi + 1]; ++j) {
-        links.push_back(link_of(demand.route_edges[static_cast<std::size_t>(j)], v));
+        links.push_back(link_of(demand.route_edge_idx[static_cast<std::size_t>(j)], v));
       }
       if (std::find(links.begin(), links.end(), -1) != links.end()) continue;
     } else {
       const std::int64_t q = query_of[vi];
       if (q < 0) continue;
       const auto qi = static_cast<std::size_t>(q);
-      const std::int32_t a = net.link_idx(std::string_view(demand.from_edge[vi]));
-      const std::int32_t b = net.link_idx(std::string_view(demand.to_edge[vi]));
+      const auto from_edge = static_cast<std::size_t>(demand.from_edge_idx[vi]);
+      const auto to_edge = static_cast<std::size_t>(demand.to_edge_idx[vi]);
+      const std::int32_t a = edge_link[from_edge];
+      const std::int32_t b = edge_link[to_edge];
       if (a == b) {
         links.push_back(a);
       } else if (!std::isfinite(routes.cost_s[qi])) {
         issues.push_back({path, demand.line[vi], 0, "to",
                           "vehicle '" + demand.vehicle_id[vi] + "': no path from edge '" +
-                              demand.from_edge[vi] + "' to edge '" + demand.to_edge[vi] + "'"});
+                              demand.edge_names[from_edge] + "' to edge '" +
+                              demand.edge_names[to_edge] + "'"});
         continue;
       } else {
         links.push_back(a);

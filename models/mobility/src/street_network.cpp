@@ -253,7 +253,7 @@ std::int32_t StreetNetwork::link_idx(std::int64_t id) const {
 }
 
 std::int32_t StreetNetwork::link_idx(std::string_view external_id) const {
-  const auto it = link_external_index_.find(std::string(external_id));
+  const auto it = link_external_index_.find(external_id);
   return it == link_external_index_.end() ? -1 : it->second;
 }
 
@@ -263,7 +263,7 @@ std::int32_t StreetNetwork::node_idx(std::int64_t id) const {
 }
 
 std::int32_t StreetNetwork::node_idx(std::string_view external_id) const {
-  const auto it = node_external_index_.find(std::string(external_id));
+  const auto it = node_external_index_.find(external_id);
   return it == node_external_index_.end() ? -1 : it->second;
 }
 

@@ -1,4 +1,5 @@
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -146,6 +147,54 @@ TEST(SumoNet, CollectsEveryProblem) {
     EXPECT_NE(what.find("bad.net.xml:9:"), std::string::npos) << what;
     EXPECT_NE(what.find("speed=\"fast\", which is not a number"), std::string::npos) << what;
     EXPECT_NE(what.find("unknown tlLogic 'J7'"), std::string::npos) << what;
+  }
+}
+
+// Plain documents are indexed by the reader's own scanner; entities, tabs and line breaks in
+// values, CDATA and the like send a document to pugixml. Both give the same network.
+TEST(SumoNet, EntitiesAndLineBreaksReadAsPugixmlReadsThem) {
+  // "Test &amp; Street" is "Test & Street"; a tab in a value becomes a space (XML 1.0
+  // attribute-value normalisation), CRLF line ends change nothing
+  std::string xml = edited(R"(name="Test Street")", R"(name="Test &amp;	Street")");
+  std::string crlf;
+  for (const char c : xml) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (const std::string& text : {xml, crlf}) {
+    const SumoNet sumo = parse_sumo_net(text, "entity.net.xml");
+    const StreetNetwork& net = sumo.network;
+    ASSERT_EQ(net.n_links(), 2);
+    const auto e0 = static_cast<std::size_t>(net.link_idx("E0"));
+    EXPECT_EQ(net.name[e0], "Test & Street");
+    EXPECT_DOUBLE_EQ(net.length_m[e0], 100.0);
+    EXPECT_EQ(net.node_external_id, (std::vector<std::string>{"J0", "J1", "J2"}));
+    EXPECT_EQ(sumo.connections.size(), 1);
+    EXPECT_EQ(sumo.connections.via[0], ":J1_0_0");
+  }
+}
+
+// positions in messages count the lines of the text as written, also where an element's
+// attributes span lines (E1 starts on line 11, its junction J9 is named on line 13)
+TEST(SumoNet, MultiLineElementsKeepTheirLines) {
+  const std::string xml = edited(R"(<edge id="E1" from="J1" to="J2")",
+                                 "<edge\n id=\"E1\" from=\"J1\"\n to=\"J9\"");
+  try {
+    static_cast<void>(parse_sumo_net(xml, "bad.net.xml"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    ASSERT_EQ(e.issues().size(), 1U) << e.what();
+    EXPECT_EQ(e.first().line, 11) << e.what();
+    EXPECT_EQ(e.first().column, 6) << e.what();  // the element name, after 4 spaces and '<'
+    // the lane of E1 moves to line 14
+    std::string bad_speed = edited(R"(<edge id="E1" from="J1" to="J2" priority="1">)",
+                                   "<edge\n id=\"E1\" from=\"J1\"\n to=\"J2\">");
+    bad_speed.replace(bad_speed.find(R"(speed="8.33")"), 12, R"(speed="x")");
+    try {
+      static_cast<void>(parse_sumo_net(bad_speed, "bad.net.xml"));
+      FAIL() << "expected InputError";
+    } catch (const InputError& e2) {
+      ASSERT_EQ(e2.issues().size(), 1U) << e2.what();
+      EXPECT_EQ(e2.first().line, 14) << e2.what();
+      EXPECT_EQ(e2.first().key, "lane 'E1_0'.speed");
+    }
   }
 }
 

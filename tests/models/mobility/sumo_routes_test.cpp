@@ -1,5 +1,9 @@
 #include <citytwin/mobility/readers/sumo_routes.hpp>
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include <citytwin/mobility/street_network.hpp>
@@ -27,16 +31,63 @@ TEST(SumoRoutes, FlowExpansionAndTrips) {
   EXPECT_EQ(d.vehicle_id[0], "p.0");
   EXPECT_DOUBLE_EQ(d.depart_s[3], 9.0);
   EXPECT_EQ(d.route_begin[1] - d.route_begin[0], 2);
-  EXPECT_EQ(d.route_edges[0], "A");
+  ASSERT_EQ(d.route_edge_idx.size(), 4 * 2 + 4 * 1U);
+  EXPECT_EQ(d.edge_names[static_cast<std::size_t>(d.route_edge_idx[0])], "A");
+  EXPECT_EQ(d.edge_names[static_cast<std::size_t>(d.route_edge_idx[1])], "B");
+  EXPECT_EQ(d.from_edge_idx[0], -1);
   EXPECT_DOUBLE_EQ(d.depart_s[4 + 4], 8.0);
-  EXPECT_EQ(d.from_edge[4], "A");
-  EXPECT_EQ(d.to_edge[4], "C");
+  EXPECT_EQ(d.edge_names[static_cast<std::size_t>(d.from_edge_idx[4])], "A");
+  EXPECT_EQ(d.edge_names[static_cast<std::size_t>(d.to_edge_idx[4])], "C");
+  // each edge id stored once, in order of first use: A B (route r), C (flow h)
+  EXPECT_EQ(d.edge_names, (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(d.route_edge_idx[4 * 2], 1);  // flow n: B
   EXPECT_EQ(d.route_begin[5] - d.route_begin[4], 0);  // a trip: routed by the model
   EXPECT_DOUBLE_EQ(d.depart_s[9 + 3], 75.0);
   EXPECT_EQ(d.vehicle_id[13], "w");
   EXPECT_EQ(d.mode[13], kModeWalk);
   EXPECT_EQ(d.mode[0], kModeCar);
   EXPECT_EQ(d.line[13], 7);
+}
+
+// Entities, tabs and CRLF line ends (read by pugixml) and elements spanning lines (read by the
+// reader's own scanner) give the same vehicles, edge ids and lines as the file is written.
+TEST(SumoRoutes, EntitiesLineEndsAndMultiLineElements) {
+  const char* const text =
+      "<routes>\n"
+      "  <vehicle\n"
+      "      id=\"a\" depart=\"1\">\n"
+      "    <route edges=\"A&amp;B C\"/>\n"
+      "  </vehicle>\n"
+      "  <vehicle id=\"b\" depart=\"2\"><route edges=\"C\tA&amp;B\"/></vehicle>\n"
+      "  <trip id=\"c\" depart=\"3\"\n from=\"D\" to=\"C\"/>\n"
+      "</routes>\n";
+  std::string crlf;
+  for (const char* c = text; *c != '\0'; ++c) {
+    crlf += *c == '\n' ? std::string("\r\n") : std::string(1, *c);
+  }
+  for (const std::string& xml : {std::string(text), crlf}) {
+    const SumoDemand d = parse_sumo_routes(xml, "lines.rou.xml");
+    ASSERT_EQ(d.n_vehicles(), 3);
+    EXPECT_EQ(d.line, (std::vector<std::int32_t>{2, 6, 7}));
+    EXPECT_EQ(d.edge_names, (std::vector<std::string>{"A&B", "C", "D"}));
+    EXPECT_EQ(d.route_edge_idx, (std::vector<std::int32_t>{0, 1, 1, 0}));
+    EXPECT_EQ(d.route_begin, (std::vector<std::int64_t>{0, 2, 4, 4}));
+    EXPECT_EQ(d.from_edge_idx, (std::vector<std::int32_t>{-1, -1, 2}));
+    EXPECT_EQ(d.to_edge_idx, (std::vector<std::int32_t>{-1, -1, 1}));
+  }
+  // without entities or tabs the scanner reads it: a later error keeps its line (8)
+  const char* const plain =
+      "<routes>\n"
+      "  <vehicle\n"
+      "      id=\"a\" depart=\"1\">\n"
+      "    <route edges=\"A C\"/>\n"
+      "  </vehicle>\n"
+      "  <!-- a comment\n"
+      "       over two lines -->\n"
+      "  <vehicle id=\"b\" depart=\"-1\"><route edges=\"C\"/></vehicle>\n"
+      "</routes>\n";
+  EXPECT_INPUT_ERROR(parse_sumo_routes(plain, "plain.rou.xml"),
+                     "plain.rou.xml:8:.*vehicle id=\"b\".*depart");
 }
 
 TEST(SumoRoutes, ErrorsNameFileLineAndId) {

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
-#include <map>
 #include <sstream>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14,59 +16,107 @@
 #include <citytwin/mobility/street_network.hpp>
 #include <citytwin/sim/error.hpp>
 
+#include "sumo_xml.hpp"
+
 namespace citytwin::mobility {
 
 namespace {
 
-// collects problems with positions computed from pugixml byte offsets
+using sumo_xml::Attr;
+using sumo_xml::Node;
+
+// collects problems with positions computed from byte offsets in the text
 class Issues {
  public:
-  Issues(std::string_view xml, std::string file) : file_(std::move(file)) {
-    for (std::size_t i = 0; i < xml.size(); ++i) {
-      if (xml[i] == '\n') newline_offsets_.push_back(static_cast<std::ptrdiff_t>(i));
-    }
-  }
+  Issues(std::string_view xml, std::string file) : xml_(xml), file_(std::move(file)) {}
 
-  // 1 + the newlines before `offset`: a binary search in the newline table (every vehicle asks)
-  [[nodiscard]] int line_of(std::ptrdiff_t offset) const {
-    const auto before = std::lower_bound(newline_offsets_.begin(), newline_offsets_.end(), offset);
-    return 1 + static_cast<int>(before - newline_offsets_.begin());
+  // 1 + the newlines before `offset`; elements are asked for in file order, so the count goes
+  // on from the previous offset (from the start only when going back)
+  [[nodiscard]] int line_of(std::ptrdiff_t offset) {
+    const auto to = std::min(static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, offset)),
+                             xml_.size());
+    if (to < counted_to_) {
+      counted_to_ = 0;
+      newlines_ = 0;
+    }
+    const char* p = xml_.data() + counted_to_;
+    const char* const end = xml_.data() + to;
+    while (p < end) {  // memchr: lines are long enough for its vector loop to pay
+      p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+      if (p == nullptr) break;
+      ++newlines_;
+      ++p;
+    }
+    counted_to_ = to;
+    return 1 + static_cast<int>(newlines_);
   }
-  [[nodiscard]] int line_of(const pugi::xml_node& node) const {
-    return line_of(node.offset_debug());
-  }
-  void add(const pugi::xml_node& node, const std::string& message) {
-    const std::string id = node.attribute("id").as_string();
-    issues_.push_back({file_, line_of(node), 0, std::string(node.name()) + (id.empty() ? "" : "[" + id + "]"),
-                       std::string("<") + node.name() + (id.empty() ? "" : " id=\"" + id + "\"") +
-                           ">: " + message});
+  [[nodiscard]] int line_of(const Node& node) { return line_of(node.offset()); }
+  void add(const Node& node, const std::string& message) {
+    const std::string id(node.attribute("id").as_string());
+    const std::string name(node.name());
+    issues_.push_back({file_, line_of(node), 0, name + (id.empty() ? "" : "[" + id + "]"),
+                       "<" + name + (id.empty() ? "" : " id=\"" + id + "\"") + ">: " + message});
   }
   void throw_if_any() {
     if (!issues_.empty()) throw InputError(std::move(issues_));
   }
 
  private:
-  std::vector<std::ptrdiff_t> newline_offsets_;
+  std::string_view xml_;
+  std::size_t counted_to_ = 0;     // newlines_ counts the newlines before this offset
+  std::ptrdiff_t newlines_ = 0;
   std::string file_;
   std::vector<InputIssue> issues_;
 };
 
 // parses a whole attribute as a finite number
-bool parse_number(const char* text, double& out) {
-  const std::string_view s(text);
+bool parse_number(std::string_view s, double& out) {
   if (s.empty()) return false;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(out);
 }
 
-// splits a space-separated list
-std::vector<std::string> split_ids(const char* text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string id;
-  while (in >> id) out.push_back(id);
-  return out;
+// whitespace as `std::istream >> std::string` splits on it
+bool is_id_space(char c) {
+  return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r');
 }
+
+// splits a space-separated list as `std::istream >> std::string` does; views into `text`
+void split_ids(std::string_view text, std::vector<std::string_view>& out) {
+  out.clear();
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (true) {
+    while (i < n && is_id_space(text[i])) ++i;
+    if (i == n) break;
+    const std::size_t begin = i;
+    while (i < n && !is_id_space(text[i])) ++i;
+    out.push_back(text.substr(begin, i - begin));
+  }
+}
+
+// edge ids → indices in order of first use; keys are views into the document, which outlives
+// the interner
+class EdgeInterner {
+ public:
+  // the index of `id` in `names`, appended when new
+  std::int32_t intern(std::string_view id, std::vector<std::string>& names) {
+    const auto [it, added] = index_.try_emplace(id, static_cast<std::int32_t>(names.size()));
+    if (added) names.emplace_back(id);
+    return it->second;
+  }
+
+  // appends the index of each id of the space-separated `list` to `out`
+  void intern_list(std::string_view list, std::vector<std::string>& names,
+                   std::vector<std::int32_t>& out) {
+    split_ids(list, ids_);
+    for (const std::string_view id : ids_) out.push_back(intern(id, names));
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::int32_t> index_;
+  std::vector<std::string_view> ids_;  // scratch of intern_list
+};
 
 std::uint8_t mode_of_vclass(std::string_view vclass) {
   if (vclass == "bicycle") return kModeBike;
@@ -77,93 +127,132 @@ std::uint8_t mode_of_vclass(std::string_view vclass) {
 struct Reader {
   Issues& issues;
   SumoDemand& out;
-  std::map<std::string, std::vector<std::string>, std::less<>> routes;  // top-level routes
-  std::map<std::string, std::uint8_t, std::less<>> type_mode;           // vType id -> mode
+  // keys and edge ids are views into the document, which outlives the Reader
+  std::unordered_map<std::string_view, std::vector<std::string_view>> routes;  // top-level
+  std::unordered_map<std::string_view, std::uint8_t> type_mode;  // vType id -> mode
+  EdgeInterner edge_index;                                        // edge id -> edge_names idx
+  std::vector<std::int32_t> route_idx;  // edge_names indices of the current route
+
+  // the route of a vehicle or flow as found by route_of()
+  struct RouteRef {
+    bool nested = false;                                  // a nested <route>:
+    std::string_view nested_edges;                        //   its edges
+    const std::vector<std::string_view>* named = nullptr;  // route="id": its edges
+    std::string_view from, to;                            // else the ends of a trip
+  };
 
   // a required numeric attribute
-  bool number(const pugi::xml_node& node, const char* attr, double& value) {
-    const pugi::xml_attribute a = node.attribute(attr);
+  bool number(const Node& node, const char* attr, double& value) {
+    return number(node, attr, node.attribute(attr), value);
+  }
+  // same with the attribute `attr` of node already looked up
+  bool number(const Node& node, const char* attr, const Attr& a, double& value) {
     if (!a) {
       issues.add(node, std::string("missing attribute '") + attr + "'");
       return false;
     }
-    if (!parse_number(a.value(), value) || value < 0.0) {
+    if (!parse_number(a.value, value) || value < 0.0) {
       issues.add(node, std::string("attribute '") + attr + "' must be a number of seconds >= 0 (got '" +
-                           a.value() + "'; 'triggered', 'now' and HH:MM:SS are not supported)");
+                           std::string(a.value) + "'; 'triggered', 'now' and HH:MM:SS are not supported)");
       return false;
     }
     return true;
   }
 
-  std::uint8_t mode(const pugi::xml_node& node) {
-    const char* type = node.attribute("type").as_string();
-    if (*type == '\0') return kModeCar;
-    const auto it = type_mode.find(std::string_view(type));
+  std::uint8_t mode(const Node& node) { return mode(node, node.attribute("type")); }
+  std::uint8_t mode(const Node& node, const Attr& type_attr) {
+    const std::string_view type = type_attr.as_string();
+    if (type.empty()) return kModeCar;
+    const auto it = type_mode.find(type);
     if (it == type_mode.end()) {
-      issues.add(node, std::string("unknown vType '") + type + "' (declare <vType id=\"" + type +
-                           "\"> before it)");
+      issues.add(node, "unknown vType '" + std::string(type) + "' (declare <vType id=\"" +
+                           std::string(type) + "\"> before it)");
       return kModeCar;
     }
     return it->second;
   }
 
   // the route of a vehicle or flow: a nested <route>, route="id", or from/to; false on error
-  bool route_of(const pugi::xml_node& node, std::vector<std::string>& edges, std::string& from,
-                std::string& to) {
-    edges.clear();
-    from.clear();
-    to.clear();
-    if (const pugi::xml_node nested = node.child("route")) {
-      edges = split_ids(nested.attribute("edges").as_string());
-    } else if (const pugi::xml_attribute ref = node.attribute("route")) {
-      const auto it = routes.find(std::string_view(ref.value()));
+  bool route_of(const Node& node, RouteRef& route) {
+    return route_of(node, route, node.attribute("route"), node.attribute("from"),
+                    node.attribute("to"));
+  }
+  // same with the attributes route, from and to of node already looked up
+  bool route_of(const Node& node, RouteRef& route, const Attr& ref, const Attr& from_attr,
+                const Attr& to_attr) {
+    route = RouteRef{};
+    bool empty = false;
+    if (const Node nested = node.child("route")) {
+      route.nested = true;
+      route.nested_edges = nested.attribute("edges").as_string();
+      empty = std::all_of(route.nested_edges.begin(), route.nested_edges.end(), is_id_space);
+    } else if (ref) {
+      const auto it = routes.find(ref.value);
       if (it == routes.end()) {
-        issues.add(node, std::string("unknown route '") + ref.value() +
+        issues.add(node, "unknown route '" + std::string(ref.value) +
                              "' (define <route id=\"...\" edges=\"...\"/> before it)");
         return false;
       }
-      edges = it->second;
+      route.named = &it->second;
+      empty = route.named->empty();
     } else {
-      from = node.attribute("from").as_string();
-      to = node.attribute("to").as_string();
-      if (from.empty() || to.empty()) {
+      route.from = from_attr.as_string();
+      route.to = to_attr.as_string();
+      if (route.from.empty() || route.to.empty()) {
         issues.add(node, "needs a nested <route edges>, a route=\"id\" or both from and to");
         return false;
       }
       return true;
     }
-    if (edges.empty()) {
+    if (empty) {
       issues.add(node, "has an empty route (edges=\"\")");
       return false;
     }
     return true;
   }
 
-  void add(const std::string& id, double depart_s, std::uint8_t vehicle_mode,
-           const std::vector<std::string>& edges, const std::string& from, const std::string& to,
-           int line) {
-    out.vehicle_id.push_back(id);
+  // the edge_names index of edge `id`, added on first use
+  std::int32_t intern(std::string_view id) { return edge_index.intern(id, out.edge_names); }
+
+  // edge_names indices of a route (into route_idx) or of from and to
+  void intern_route(const RouteRef& route, std::int32_t& from_idx, std::int32_t& to_idx) {
+    route_idx.clear();
+    if (route.nested) {
+      edge_index.intern_list(route.nested_edges, out.edge_names, route_idx);
+    } else if (route.named != nullptr) {
+      for (const std::string_view e : *route.named) route_idx.push_back(intern(e));
+    }
+    from_idx = route.from.empty() ? -1 : intern(route.from);
+    to_idx = route.to.empty() ? -1 : intern(route.to);
+  }
+
+  void add(std::string id, double depart_s, std::uint8_t vehicle_mode, std::int32_t from_idx,
+           std::int32_t to_idx, int line) {
+    out.vehicle_id.push_back(std::move(id));
     out.depart_s.push_back(depart_s);
     out.mode.push_back(vehicle_mode);
-    out.route_edges.insert(out.route_edges.end(), edges.begin(), edges.end());
-    out.route_begin.push_back(static_cast<std::int64_t>(out.route_edges.size()));
-    out.from_edge.push_back(from);
-    out.to_edge.push_back(to);
+    out.route_edge_idx.insert(out.route_edge_idx.end(), route_idx.begin(), route_idx.end());
+    out.route_begin.push_back(static_cast<std::int64_t>(out.route_edge_idx.size()));
+    out.from_edge_idx.push_back(from_idx);
+    out.to_edge_idx.push_back(to_idx);
     out.line.push_back(line);
   }
 
-  void vehicle(const pugi::xml_node& node) {
+  void vehicle(const Node& node) {
     double depart_s = 0.0;
-    std::vector<std::string> edges;
-    std::string from;
-    std::string to;
-    const bool ok_depart = number(node, "depart", depart_s);
-    const std::uint8_t m = mode(node);
-    if (!route_of(node, edges, from, to) || !ok_depart) return;
-    add(node.attribute("id").as_string(), depart_s, m, edges, from, to, issues.line_of(node));
+    RouteRef route;
+    const auto [id_attr, depart_attr, type_attr, route_attr, from_attr, to_attr] =
+        node.attributes<6>({"id", "depart", "type", "route", "from", "to"});
+    const bool ok_depart = number(node, "depart", depart_attr, depart_s);
+    const std::uint8_t m = mode(node, type_attr);
+    if (!route_of(node, route, route_attr, from_attr, to_attr) || !ok_depart) return;
+    std::int32_t from_idx = -1;
+    std::int32_t to_idx = -1;
+    intern_route(route, from_idx, to_idx);
+    add(std::string(id_attr.as_string()), depart_s, m, from_idx, to_idx, issues.line_of(node));
   }
 
-  void flow(const pugi::xml_node& node) {
+  void flow(const Node& node) {
     double begin_s = 0.0;
     double end_s = 0.0;
     bool ok = number(node, "begin", begin_s);
@@ -205,45 +294,46 @@ struct Reader {
       issues.add(node, "'end' must not be before 'begin'");
       return;
     }
-    std::vector<std::string> edges;
-    std::string from;
-    std::string to;
+    RouteRef route;
     const std::uint8_t m = mode(node);
-    if (!route_of(node, edges, from, to) || !ok) return;
+    if (!route_of(node, route) || !ok) return;
     // departures begin + k·period (k = 0, 1, ...) while < end, or exactly `number` of them
-    const std::string id = node.attribute("id").as_string();
+    const std::string id(node.attribute("id").as_string());
     const int line = issues.line_of(node);
+    std::int32_t from_idx = -1;
+    std::int32_t to_idx = -1;
     for (std::int64_t k = 0;; ++k) {
       const double depart_s = begin_s + static_cast<double>(k) * period_s;
       if (has_number ? k >= count : depart_s >= end_s) break;
-      add(id + "." + std::to_string(k), depart_s, m, edges, from, to, line);
+      if (k == 0) intern_route(route, from_idx, to_idx);  // edges of used flows only
+      add(id + "." + std::to_string(k), depart_s, m, from_idx, to_idx, line);
     }
   }
 };
 
-}  // namespace
-
-SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file) {
+// reads the routes of `xml`, a whole document named `file` in messages
+SumoDemand parse_routes(std::string_view xml, const std::string& file) {
   Issues issues(xml, file);
-  pugi::xml_document doc;
-  const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
+  sumo_xml::Tree tree;  // outlives the reader, whose maps hold views into it
+  pugi::xml_parse_result parsed;
+  const Node root = tree.load(xml, "routes", pugi::parse_default, pugi::encoding_auto, parsed);
   if (!parsed) {
     throw InputError(InputIssue{file, issues.line_of(parsed.offset), 0, "",
                                 std::string("XML syntax error: ") + parsed.description()});
   }
-  const pugi::xml_node root = doc.child("routes");
   if (!root) {
     throw InputError(InputIssue{file, 1, 0, "", "not a SUMO route file (no <routes> element)"});
   }
   SumoDemand out;
-  Reader reader{issues, out, {}, {}};
-  for (const pugi::xml_node node : root.children()) {
+  out.route_edge_idx.reserve(xml.size() / 8);  // about one edge per 6 to 12 bytes of routes
+  Reader reader{issues, out, {}, {}, EdgeInterner(), {}};
+  for (Node node = root.first_child(); node; node = node.next_sibling()) {
     const std::string_view name = node.name();
     if (name == "vType") {
       reader.type_mode[node.attribute("id").as_string()] =
           mode_of_vclass(node.attribute("vClass").as_string());
     } else if (name == "route") {
-      reader.routes[node.attribute("id").as_string()] = split_ids(node.attribute("edges").as_string());
+      split_ids(node.attribute("edges").as_string(), reader.routes[node.attribute("id").as_string()]);
     } else if (name == "vehicle" || name == "trip") {
       reader.vehicle(node);
     } else if (name == "flow") {
@@ -254,12 +344,21 @@ SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file) {
   return out;
 }
 
+}  // namespace
+
+SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file) {
+  return parse_routes(xml, file);
+}
+
 SumoDemand read_sumo_routes(const std::filesystem::path& path) {
+  const sumo_xml::FileText file(path);
+  if (file.mapped()) return parse_routes(file.text(), path.string());
+  // not a regular file with content (or not there): read as a stream
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(InputIssue{path.string(), 0, 0, "", "cannot open the route file"});
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_sumo_routes(text.str(), path.string());
+  return parse_routes(text.str(), path.string());
 }
 
 }  // namespace citytwin::mobility

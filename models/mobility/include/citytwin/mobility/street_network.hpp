@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -195,10 +197,20 @@ class StreetNetwork {
   [[nodiscard]] std::int32_t node_idx(std::string_view external_id) const;
 
  private:
+  // hashes std::string and std::string_view alike: external-id lookups allocate nothing
+  struct ExternalIdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const noexcept {
+      return std::hash<std::string_view>{}(id);
+    }
+  };
+  using ExternalIndex =
+      std::unordered_map<std::string, std::int32_t, ExternalIdHash, std::equal_to<>>;
+
   std::unordered_map<std::int64_t, std::int32_t> link_index_;
-  std::unordered_map<std::string, std::int32_t> link_external_index_;
+  ExternalIndex link_external_index_;
   std::unordered_map<std::int64_t, std::int32_t> node_index_;
-  std::unordered_map<std::string, std::int32_t> node_external_index_;
+  ExternalIndex node_external_index_;
 };
 
 /// Builds the directed network of a City's streets: two links per two-way segment (forward id

@@ -9,17 +9,21 @@
 namespace citytwin::mobility {
 
 /// Vehicles of a SUMO `.rou.xml` demand file (docs/models/mobility.md#demand-imports), one
-/// entry per vehicle (flows already expanded), in file order. A vehicle either has an explicit
-/// route (edge ids in route_edges[route_begin[v] .. route_begin[v+1])) or, for a `<trip>` (or a
-/// flow with from/to), an empty route and from_edge/to_edge to be routed by the caller.
+/// entry per vehicle (flows already expanded), in file order. Edge ids are interned: each
+/// distinct id the vehicles use is stored once in edge_names, and routes refer to it by index,
+/// so a caller maps each name to a link once. A vehicle either has an explicit route
+/// (edge_names indices in route_edge_idx[route_begin[v] .. route_begin[v+1])) or, for a
+/// `<trip>` (or a flow with from/to), an empty route and from_edge_idx/to_edge_idx to be routed
+/// by the caller.
 struct SumoDemand {
   std::vector<std::string> vehicle_id;       ///< SUMO id; flows give "<flow id>.<k>"
   std::vector<double> depart_s;              ///< [s] departure time
   std::vector<std::uint8_t> mode;            ///< kModeCar, kModeBike or kModeWalk
-  std::vector<std::int64_t> route_begin{0};  ///< n_vehicles + 1 offsets into route_edges
-  std::vector<std::string> route_edges;      ///< edge ids of all explicit routes, travel order
-  std::vector<std::string> from_edge;        ///< first edge of a trip, empty with a route
-  std::vector<std::string> to_edge;          ///< last edge of a trip, empty with a route
+  std::vector<std::string> edge_names;       ///< distinct edge ids, in order of first use
+  std::vector<std::int64_t> route_begin{0};  ///< n_vehicles + 1 offsets into route_edge_idx
+  std::vector<std::int32_t> route_edge_idx;  ///< edge_names index of every route edge, in order
+  std::vector<std::int32_t> from_edge_idx;   ///< edge_names index of a trip's first edge, else -1
+  std::vector<std::int32_t> to_edge_idx;     ///< edge_names index of a trip's last edge, else -1
   std::vector<std::int32_t> line;            ///< [1] line of the defining element in the file
 
   /// Number of vehicles.
