@@ -7,6 +7,11 @@
 
 namespace citytwin::sim {
 
+namespace {
+// [B] a commit copies its columns in parallel from this many bytes
+constexpr std::size_t kParallelCommitBytes = std::size_t{4} << 20;
+}  // namespace
+
 Engine::Engine(Clock clock, std::vector<std::unique_ptr<Model>> models, const City* city,
                std::uint64_t seed)
     : clock_(std::move(clock)), models_(std::move(models)), city_(city), seed_(seed) {
@@ -88,10 +93,20 @@ void Engine::step() {
   }
   // phase 2: commit the written columns; a column no model took for writing is unchanged in
   // `next`, which equalled `now` before the tick
+  committed_.clear();
+  std::size_t committed_bytes = 0;
   for (const std::size_t m : ran) {
     for (const ColumnId id : owned_[m]) {
-      if (written_[static_cast<std::size_t>(id)] != 0) now_.copy_column_from(next_, id);
+      if (written_[static_cast<std::size_t>(id)] == 0) continue;
+      committed_.push_back(id);
+      committed_bytes += now_.bytes(id);
     }
+  }
+  // large commits copy several columns at once (plain copies: the result is the same)
+  const auto n_committed = static_cast<std::int64_t>(committed_.size());
+#pragma omp parallel for schedule(dynamic) if (committed_bytes >= kParallelCommitBytes)
+  for (std::int64_t i = 0; i < n_committed; ++i) {
+    now_.copy_column_from(next_, committed_[static_cast<std::size_t>(i)]);
   }
   ++tick_;
 }

@@ -22,4 +22,12 @@ int thread_count() {
 #endif
 }
 
+int thread_index() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 }  // namespace citytwin::sim

@@ -37,48 +37,48 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// the queue-model state fields held as State columns, by element type and dimension
+// [1] the per-trip copies between the columns and the queue state run in parallel from this many
+// trips
+constexpr std::int64_t kParallelCopyMin = 100000;
+
+// the queue-model state held as State columns: the LinkQueue fields per link, by element type
 struct I32Field {
   const char* name;
-  std::vector<std::int32_t> QueueState::*member;
+  std::int32_t LinkQueue::*member;
 };
 struct I64Field {
   const char* name;
-  std::vector<std::int64_t> QueueState::*member;
+  std::int64_t LinkQueue::*member;
 };
 const std::array<I32Field, 13> kLinkI32{{
-    {"q_queue_head", &QueueState::queue_head},
-    {"q_queue_tail", &QueueState::queue_tail},
-    {"q_queue_last_due", &QueueState::queue_last_due},
-    {"q_n_queue_due", &QueueState::n_queue_due},
-    {"q_buffer_head", &QueueState::buffer_head},
-    {"q_buffer_tail", &QueueState::buffer_tail},
-    {"q_n_buffer", &QueueState::n_buffer},
-    {"q_wait_head", &QueueState::wait_head},
-    {"q_wait_tail", &QueueState::wait_tail},
-    {"q_n_on_link", &QueueState::n_on_link},
-    {"q_n_entered", &QueueState::n_entered},
-    {"q_n_left", &QueueState::n_left},
-    {"q_interval_volume_veh", &QueueState::interval_volume_veh},
+    {"q_queue_head", &LinkQueue::queue_head},
+    {"q_queue_tail", &LinkQueue::queue_tail},
+    {"q_queue_last_due", &LinkQueue::queue_last_due},
+    {"q_n_queue_due", &LinkQueue::n_queue_due},
+    {"q_buffer_head", &LinkQueue::buffer_head},
+    {"q_buffer_tail", &LinkQueue::buffer_tail},
+    {"q_n_buffer", &LinkQueue::n_buffer},
+    {"q_wait_head", &LinkQueue::wait_head},
+    {"q_wait_tail", &LinkQueue::wait_tail},
+    {"q_n_on_link", &LinkQueue::n_on_link},
+    {"q_n_entered", &LinkQueue::n_entered},
+    {"q_n_left", &LinkQueue::n_left},
+    {"q_interval_volume_veh", &LinkQueue::interval_volume_veh},
 }};
-const std::array<I64Field, 4> kLinkI64{{
-    {"q_buffer_moved_tick", &QueueState::buffer_moved_tick},
-    {"q_interval_time_ticks", &QueueState::interval_time_ticks},
-    {"q_interval_occupancy_veh", &QueueState::interval_occupancy_veh},
-    {"q_interval_queue_veh", &QueueState::interval_queue_veh},
+const std::array<I64Field, 5> kLinkI64{{
+    {"q_buffer_moved_tick", &LinkQueue::buffer_moved_tick},
+    {"q_flow_credit_tick", &LinkQueue::flow_credit_tick},
+    {"q_interval_time_ticks", &LinkQueue::interval_time_ticks},
+    {"q_interval_occupancy_veh", &LinkQueue::interval_occupancy_veh},
+    {"q_interval_queue_veh", &LinkQueue::interval_queue_veh},
 }};
-const std::array<I32Field, 3> kTripI32{{
-    {"q_next_vehicle_idx", &QueueState::next_vehicle_idx},
-    {"q_stuck_count", &QueueState::stuck_count},
-    {"q_departure_order", &QueueState::departure_order},
-}};
-const std::array<I64Field, 5> kTripI64{{
-    {"q_route_pos", &QueueState::route_pos},
-    {"q_enter_tick", &QueueState::enter_tick},
-    {"q_exit_tick", &QueueState::exit_tick},
-    {"q_depart_tick", &QueueState::depart_tick},
-    {"q_arrive_tick", &QueueState::arrive_tick},
-}};
+// per trip: VehicleMove fields and QueueState vectors, in this order (kpis() reads
+// q_stuck_count and q_depart_tick by position). q_departure_order and q_depart_tick are fixed:
+// set at the start, never changed by a step, so a step does not write them back
+const std::array<const char*, 4> kTripI32{
+    {"q_next_vehicle_idx", "q_stuck_count", "q_departure_order", "q_next_link_idx"}};
+const std::array<const char*, 5> kTripI64{
+    {"q_route_pos", "q_enter_tick", "q_exit_tick", "q_depart_tick", "q_arrive_tick"}};
 
 template <typename T>
 void copy_in(std::span<const T> from, std::vector<T>& to) {
@@ -163,14 +163,43 @@ namespace {
 
 // reads the queue state held in `state` into `s`, reusing its buffers; the derived active sets
 // are dropped so that the queue model rebuilds them from the columns
-void load_queue_state(const MobilityModel::Columns& c, const sim::State& state, QueueState& s) {
-  for (std::size_t i = 0; i < kLinkI32.size(); ++i) copy_in(state.get(c.link_i32[i]), s.*kLinkI32[i].member);
-  for (std::size_t i = 0; i < kLinkI64.size(); ++i) copy_in(state.get(c.link_i64[i]), s.*kLinkI64[i].member);
-  copy_in(state.get(c.flow_credit_veh), s.flow_credit_veh);
+void load_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data& d,
+                      const sim::State& state, QueueState& s) {
+  const auto nl = static_cast<std::size_t>(state.get(c.flow_credit_veh).size());
+  s.link.resize(nl);
+  for (std::size_t i = 0; i < kLinkI32.size(); ++i) {
+    const std::span<const std::int32_t> col = state.get(c.link_i32[i]);
+    const auto member = kLinkI32[i].member;
+    for (std::size_t l = 0; l < nl; ++l) s.link[l].*member = col[l];
+  }
+  for (std::size_t i = 0; i < kLinkI64.size(); ++i) {
+    const std::span<const std::int64_t> col = state.get(c.link_i64[i]);
+    const auto member = kLinkI64[i].member;
+    for (std::size_t l = 0; l < nl; ++l) s.link[l].*member = col[l];
+  }
+  const std::span<const double> credit = state.get(c.flow_credit_veh);
+  for (std::size_t l = 0; l < nl; ++l) s.link[l].flow_credit_veh = credit[l];
   copy_in(state.get(c.link_speed_mps), s.link_speed_mps);
   copy_in(state.get(c.link_capacity_veh_per_h), s.link_capacity_veh_per_h);
-  for (std::size_t i = 0; i < kTripI32.size(); ++i) copy_in(state.get(c.trip_i32[i]), s.*kTripI32[i].member);
-  for (std::size_t i = 0; i < kTripI64.size(); ++i) copy_in(state.get(c.trip_i64[i]), s.*kTripI64[i].member);
+
+  // vehicles: one pass filling the records
+  const std::span<const std::int32_t> next = state.get(c.trip_i32[0]);
+  const std::span<const std::int32_t> next_link = state.get(c.trip_i32[3]);
+  const std::span<const std::int64_t> pos = state.get(c.trip_i64[0]);
+  const std::span<const std::int64_t> enter = state.get(c.trip_i64[1]);
+  const std::span<const std::int64_t> exit = state.get(c.trip_i64[2]);
+  const std::vector<std::int64_t>& route_begin = d.trips.route_begin;
+  s.vehicle.resize(next.size());
+  const auto nv = static_cast<std::int64_t>(next.size());
+#pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
+  for (std::int64_t vi = 0; vi < nv; ++vi) {
+    const auto v = static_cast<std::size_t>(vi);
+    s.vehicle[v] = VehicleMove{pos[v], route_begin[v + 1], enter[v], exit[v], next[v], next_link[v]};
+  }
+  copy_in(state.get(c.trip_i32[1]), s.stuck_count);
+  copy_in(state.get(c.trip_i32[2]), s.departure_order);
+  copy_in(state.get(c.trip_i64[3]), s.depart_tick);
+  copy_in(state.get(c.trip_i64[4]), s.arrive_tick);
   s.link_active_bits.clear();
   const std::span<const std::int64_t> sc = state.get(c.scalars);
   s.tick = sc[0];
@@ -180,17 +209,51 @@ void load_queue_state(const MobilityModel::Columns& c, const sim::State& state, 
   s.n_in_network = sc[4];
 }
 
-// writes the queue state and the trip table into the model's columns; the trip table costs
-// O(trips + links of the trips under way), not O(route links)
+// writes the queue state and the trip table into the model's columns. At the start (`now` ==
+// nullptr) every column is written, the fixed per-trip ones included; in a step `next` equals
+// `now` before it, so the trip table changes only for the trips that moved, by the links they
+// completed in the step: O(trips + links traversed), not O(route links)
 void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data& d,
-                       const QueueState& s, sim::StateWriter& w) {
-  for (std::size_t i = 0; i < kLinkI32.size(); ++i) copy_out(s.*kLinkI32[i].member, w.get(c.link_i32[i]));
-  for (std::size_t i = 0; i < kLinkI64.size(); ++i) copy_out(s.*kLinkI64[i].member, w.get(c.link_i64[i]));
-  copy_out(s.flow_credit_veh, w.get(c.flow_credit_veh));
+                       const QueueState& s, sim::StateWriter& w, const sim::State* now) {
+  const bool initial = now == nullptr;
+  const std::size_t nl = s.link.size();
+  for (std::size_t i = 0; i < kLinkI32.size(); ++i) {
+    const std::span<std::int32_t> col = w.get(c.link_i32[i]);
+    const auto member = kLinkI32[i].member;
+    for (std::size_t l = 0; l < nl; ++l) col[l] = s.link[l].*member;
+  }
+  for (std::size_t i = 0; i < kLinkI64.size(); ++i) {
+    const std::span<std::int64_t> col = w.get(c.link_i64[i]);
+    const auto member = kLinkI64[i].member;
+    for (std::size_t l = 0; l < nl; ++l) col[l] = s.link[l].*member;
+  }
+  const std::span<double> credit = w.get(c.flow_credit_veh);
+  for (std::size_t l = 0; l < nl; ++l) credit[l] = s.link[l].flow_credit_veh;
   copy_out(s.link_speed_mps, w.get(c.link_speed_mps));
   copy_out(s.link_capacity_veh_per_h, w.get(c.link_capacity_veh_per_h));
-  for (std::size_t i = 0; i < kTripI32.size(); ++i) copy_out(s.*kTripI32[i].member, w.get(c.trip_i32[i]));
-  for (std::size_t i = 0; i < kTripI64.size(); ++i) copy_out(s.*kTripI64[i].member, w.get(c.trip_i64[i]));
+
+  const std::span<std::int32_t> next = w.get(c.trip_i32[0]);
+  const std::span<std::int32_t> next_link = w.get(c.trip_i32[3]);
+  const std::span<std::int64_t> pos = w.get(c.trip_i64[0]);
+  const std::span<std::int64_t> enter = w.get(c.trip_i64[1]);
+  const std::span<std::int64_t> exit = w.get(c.trip_i64[2]);
+  const auto nv = static_cast<std::int64_t>(s.vehicle.size());
+#pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
+  for (std::int64_t vi = 0; vi < nv; ++vi) {
+    const auto v = static_cast<std::size_t>(vi);
+    const VehicleMove& m = s.vehicle[v];
+    next[v] = m.next_vehicle_idx;
+    next_link[v] = m.next_link_idx;
+    pos[v] = m.route_pos;
+    enter[v] = m.enter_tick;
+    exit[v] = m.exit_tick;
+  }
+  copy_out(s.stuck_count, w.get(c.trip_i32[1]));
+  if (initial) {
+    copy_out(s.departure_order, w.get(c.trip_i32[2]));
+    copy_out(s.depart_tick, w.get(c.trip_i64[3]));
+  }
+  copy_out(s.arrive_tick, w.get(c.trip_i64[4]));
   const std::span<std::int64_t> sc = w.get(c.scalars);
   sc[0] = s.tick;
   sc[1] = s.interval_start_tick;
@@ -198,13 +261,28 @@ void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Dat
   sc[3] = s.n_arrived;
   sc[4] = s.n_in_network;
   const Trips& trips = d.trips;
-  const std::span<double> departure = w.get(c.departure_s);
+  if (initial) {
+    const std::span<double> departure = w.get(c.departure_s);
+    for (std::size_t v = 0; v < departure.size(); ++v) {
+      departure[v] = static_cast<double>(s.depart_tick[v]);  // dt_s = 1 s
+    }
+  }
   const std::span<double> arrival = w.get(c.arrival_s);
   const std::span<double> travel = w.get(c.travel_time_s);
   const std::span<double> distance = w.get(c.distance_m);
   const std::span<double> delay = w.get(c.delay_s);
-  for (std::size_t v = 0; v < departure.size(); ++v) {
-    departure[v] = static_cast<double>(s.depart_tick[v]);  // dt_s = 1 s
+  // the route position of each trip before the step (the start of its route at the start)
+  const std::span<const std::int64_t> pos_before =
+      initial ? std::span<const std::int64_t>(trips.route_begin.data(), s.vehicle.size())
+              : now->get(c.trip_i64[0]);
+  const std::span<const std::int64_t> arrive_before =
+      initial ? std::span<const std::int64_t>(s.arrive_tick) : now->get(c.trip_i64[4]);
+#pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
+  for (std::int64_t vi = 0; vi < nv; ++vi) {
+    const auto v = static_cast<std::size_t>(vi);
+    const std::int64_t pos_now = s.vehicle[v].route_pos;
+    // unchanged since `now` (a trip with an empty route arrives without moving)
+    if (!initial && pos_now == pos_before[v] && s.arrive_tick[v] == arrive_before[v]) continue;
     if (s.arrive_tick[v] >= 0) {
       arrival[v] = static_cast<double>(s.arrive_tick[v]);
       travel[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v]);
@@ -215,8 +293,9 @@ void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Dat
     arrival[v] = kNaN;
     travel[v] = kNaN;
     delay[v] = kNaN;
-    double done_m = 0.0;
-    for (std::int64_t j = trips.route_begin[v]; j < s.route_pos[v]; ++j) {
+    // the links completed in the step, added in route order to the distance before it
+    double done_m = initial ? 0.0 : distance[v];
+    for (std::int64_t j = pos_before[v]; j < pos_now; ++j) {
       done_m += d.network.length_m[static_cast<std::size_t>(trips.route_link_idx[static_cast<std::size_t>(j)])];
     }
     distance[v] = done_m;
@@ -224,8 +303,8 @@ void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Dat
   const std::span<double> on_link = w.get(c.vehicles_on_link);
   const std::span<double> queued = w.get(c.queue_length_veh);
   for (std::size_t l = 0; l < on_link.size(); ++l) {
-    on_link[l] = s.n_on_link[l];
-    queued[l] = s.n_queue_due[l] + s.n_buffer[l];
+    on_link[l] = s.link[l].n_on_link;
+    queued[l] = s.link[l].n_queue_due + s.link[l].n_buffer;
   }
 }
 
@@ -768,8 +847,8 @@ void MobilityModel::declare(sim::StateLayout& layout) {
   c.link_capacity_veh_per_h = layout.add<double>({"mobility", "link_capacity_veh_per_h", {}, "link", 0, "h-1",
                                                   "flow capacity of the link (an input: scripts may set it)",
                                                   sim::Output::kSeries, true});
-  for (const I32Field& f : kTripI32) c.trip_i32.push_back(layout.add<std::int32_t>(internal(f.name, "trip")));
-  for (const I64Field& f : kTripI64) c.trip_i64.push_back(layout.add<std::int64_t>(internal(f.name, "trip")));
+  for (const char* name : kTripI32) c.trip_i32.push_back(layout.add<std::int32_t>(internal(name, "trip")));
+  for (const char* name : kTripI64) c.trip_i64.push_back(layout.add<std::int64_t>(internal(name, "trip")));
   c.scalars = layout.add<std::int64_t>(internal("q_counters", "queue_counter"));
 
   const sim::Output series = sim::Output::kSeries;
@@ -933,7 +1012,7 @@ void update_counts(const MobilityModel::Columns& c, const MobilityModel::Data& d
 void MobilityModel::init(const sim::StepContext& ctx, sim::StateWriter& state) const {
   const Columns& c = *columns_;
   const Data& d = *data_;
-  store_queue_state(c, d, d.queue->initial_state(), state);
+  store_queue_state(c, d, d.queue->initial_state(), state, nullptr);
   for (const sim::Column<double> column : {c.table_speed, c.table_density, c.table_queue}) {
     std::fill(state.get(column).begin(), state.get(column).end(), kNaN);  // not simulated yet
   }
@@ -981,13 +1060,13 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   // the queue state of `now`, in a per-thread buffer reused from step to step (only its
   // allocations persist: every value is reloaded from the columns)
   thread_local QueueState s;
-  load_queue_state(c, now, s);
+  load_queue_state(c, d, now, s);
   check_link_inputs(d.network, s);
   LinkIntervalStats stats;
   const std::int64_t target_tick = (ctx.tick + ctx.period_ticks) * ctx.dt_s;
   // stepping on after the last arrival closes the link intervals (an empty network jumps)
   while (s.tick < target_tick && s.tick < d.end_tick) queue.step(s, stats);
-  store_queue_state(c, d, s, next);
+  store_queue_state(c, d, s, next, &now);
   if (d.counts) update_counts(c, d, stats, s.tick, now, next);
 
   // link statistics of the last interval finished in this step; without one, `next` keeps those

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include <citytwin/mobility/queue_model.hpp>
+#include <citytwin/sim/parallel.hpp>
 #include <citytwin/sim/rng.hpp>
 
 namespace citytwin::mobility {
@@ -159,7 +161,8 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     graph_link_[l] = {graph_.free_speed_mps[l],
                       free_ticks_[l],
                       graph_.flow_capacity_veh_per_h[l],
-                      {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))}};
+                      {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))},
+                      0};
     const double stored =
         std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
     const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
@@ -167,6 +170,7 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     if (storage > 1e9)
       bad_argument("link graph: storage of link " + std::to_string(l) + " too large");
     storage_veh_[l] = static_cast<std::int32_t>(storage);
+    graph_link_[l].storage_veh = storage_veh_[l];
   }
   for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
     const auto i = static_cast<std::size_t>(n);
@@ -175,20 +179,12 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
   }
 }
 
-QueueModel::LinkRate QueueModel::link_rate(const QueueState& s, std::size_t link) const {
-  // the graph's capacity is the common case: reuse its rate (bit-identical either way)
-  const double capacity_veh_per_h = s.link_capacity_veh_per_h[link];
-  const GraphLink& g = graph_link_[link];
-  if (capacity_veh_per_h == g.capacity_veh_per_h) return g.rate;
+QueueModel::LinkRate QueueModel::rate_at(double capacity_veh_per_h) const {
   const double cap = capacity_veh_per_h / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
   return {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))};
 }
 
-std::int64_t QueueModel::entry_ticks(const QueueState& s, std::size_t link) const {
-  // the graph's speed is the common case: reuse its ticks
-  const double speed_mps = s.link_speed_mps[link];
-  const GraphLink& g = graph_link_[link];
-  if (speed_mps == g.free_speed_mps) return g.free_ticks;
+std::int64_t QueueModel::ticks_at(std::size_t link, double speed_mps) const {
   return ticks_for(graph_.length_m[link] / speed_mps, config_.dt_s);
 }
 
@@ -278,35 +274,22 @@ QueueState QueueModel::initial_state() const {
   s.link_speed_mps.assign(graph_.free_speed_mps.begin(), graph_.free_speed_mps.end());
   s.link_capacity_veh_per_h.assign(graph_.flow_capacity_veh_per_h.begin(),
                                    graph_.flow_capacity_veh_per_h.end());
-  s.queue_head.assign(nl, -1);
-  s.queue_tail.assign(nl, -1);
-  s.queue_last_due.assign(nl, -1);
-  s.n_queue_due.assign(nl, 0);
-  s.buffer_head.assign(nl, -1);
-  s.buffer_tail.assign(nl, -1);
-  s.n_buffer.assign(nl, 0);
-  s.buffer_moved_tick.assign(nl, 0);
-  s.wait_head.assign(nl, -1);
-  s.wait_tail.assign(nl, -1);
-  s.n_on_link.assign(nl, 0);
-  s.n_entered.assign(nl, 0);
-  s.n_left.assign(nl, 0);
-  s.flow_credit_veh.assign(nl, kFullFlowCredit);
-  s.interval_volume_veh.assign(nl, 0);
-  s.interval_time_ticks.assign(nl, 0);
-  s.interval_occupancy_veh.assign(nl, 0);
-  s.interval_queue_veh.assign(nl, 0);
+  s.link.assign(nl, LinkQueue{});
   s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
+  s.link_buffered.assign(nl, 0);
+  s.link_waiting.assign(nl, 0);
   s.n_active_links = 0;
-  s.queue_next_exit_tick.assign(nl, kNoExit);
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
 
   // vehicles: not departed; departures sorted by (tick, vehicle_idx)
-  s.next_vehicle_idx.assign(nv, -1);
-  s.route_pos.assign(trips_.route_begin.begin(), trips_.route_begin.end() - 1);
-  s.enter_tick.assign(nv, 0);
-  s.exit_tick.assign(nv, 0);
+  s.vehicle.resize(nv);
+  for (std::size_t v = 0; v < nv; ++v) {
+    const std::int64_t b = trips_.route_begin[v];
+    const std::int64_t e = trips_.route_begin[v + 1];
+    s.vehicle[v] = VehicleMove{b, e, 0, 0, -1,
+                               b + 1 < e ? trips_.route_link_idx[static_cast<std::size_t>(b + 1)] : -1};
+  }
   s.arrive_tick.assign(nv, -1);
   s.stuck_count.assign(nv, 0);
   s.depart_tick.resize(nv);
@@ -329,22 +312,26 @@ bool QueueModel::done(const QueueState& state) const {
   return state.n_arrived == trips_.n_vehicles() || state.tick >= end_tick_;
 }
 
-void QueueModel::enter_link(QueueState& s, std::int32_t vehicle, std::int32_t link) const {
+void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::int32_t vehicle,
+                            std::int32_t link) const {
   // append to the link's queue; only the link's from node (or the departures) call this
   const auto v = static_cast<std::size_t>(vehicle);
   const auto l = static_cast<std::size_t>(link);
-  s.enter_tick[v] = s.tick;
-  s.exit_tick[v] = s.tick + entry_ticks(s, l);
-  s.next_vehicle_idx[v] = -1;
+  s.vehicle[v].enter_tick = s.tick;
+  s.vehicle[v].exit_tick = s.tick + entry_ticks(s, l);
+  s.vehicle[v].next_vehicle_idx = -1;
+  // an idle link whose queue was empty at a link phase since its credit was last updated had
+  // its credit reset to full there (docs: #traffic-flow)
+  if (s.link[l].queue_tail < 0 && s.tick > s.link[l].flow_credit_tick) s.link[l].flow_credit_veh = kFullFlowCredit;
   // the first car not yet due when all before it are (or the queue is empty)
-  if (s.queue_last_due[l] == s.queue_tail[l]) s.queue_next_exit_tick[l] = s.exit_tick[v];
-  if (s.queue_tail[l] < 0) {
-    s.queue_head[l] = vehicle;
+  if (s.link[l].queue_last_due == s.link[l].queue_tail) s.link[l].queue_next_exit_tick = s.vehicle[v].exit_tick;
+  if (s.link[l].queue_tail < 0) {
+    s.link[l].queue_head = vehicle;
   } else {
-    s.next_vehicle_idx[static_cast<std::size_t>(s.queue_tail[l])] = vehicle;
+    s.vehicle[static_cast<std::size_t>(s.link[l].queue_tail)].next_vehicle_idx = vehicle;
   }
-  s.queue_tail[l] = vehicle;
-  ++s.n_entered[l];
+  s.link[l].queue_tail = vehicle;
+  if (s.link[l].n_entered++ == 0) t.counted_links.push_back(link);
 }
 
 void QueueModel::rebuild_active_sets(QueueState& s) const {
@@ -352,16 +339,17 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
   const auto nl = static_cast<std::size_t>(graph_.n_links());
   s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
+  s.link_buffered.assign(nl, 0);
+  s.link_waiting.assign(nl, 0);
   s.n_active_links = 0;
-  s.queue_next_exit_tick.assign(nl, kNoExit);
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
   for (std::size_t l = 0; l < nl; ++l) {
-    const std::int32_t v = s.queue_last_due[l] < 0
-                               ? s.queue_head[l]
-                               : s.next_vehicle_idx[static_cast<std::size_t>(s.queue_last_due[l])];
-    if (v >= 0) s.queue_next_exit_tick[l] = s.exit_tick[static_cast<std::size_t>(v)];
-    if (s.queue_head[l] >= 0 || s.buffer_head[l] >= 0 || s.wait_head[l] >= 0 ||
-        s.flow_credit_veh[l] != kFullFlowCredit) {
+    s.link[l].queue_next_exit_tick = kNoExit;
+    const std::int32_t v = s.link[l].queue_last_due < 0
+                               ? s.link[l].queue_head
+                               : s.vehicle[static_cast<std::size_t>(s.link[l].queue_last_due)].next_vehicle_idx;
+    if (v >= 0) s.link[l].queue_next_exit_tick = s.vehicle[static_cast<std::size_t>(v)].exit_tick;
+    if (s.link[l].queue_head >= 0 || s.link[l].buffer_head >= 0 || s.link[l].wait_head >= 0) {
       set_bit(s.link_active_bits, l);
       ++s.n_active_links;
     }
@@ -376,8 +364,8 @@ void QueueModel::wake_links(QueueState& s) const {
   std::size_t kept = 0;
   for (const std::int32_t link : slot) {
     const auto l = static_cast<std::size_t>(link);
-    if (has_bit(s.link_active_bits, l) || s.queue_head[l] < 0) continue;
-    const std::int64_t wake = s.queue_next_exit_tick[l];
+    if (has_bit(s.link_active_bits, l) || s.link[l].queue_head < 0) continue;
+    const std::int64_t wake = s.link[l].queue_next_exit_tick;
     if (wake <= k) {
       set_bit(s.link_active_bits, l);
       ++s.n_active_links;
@@ -388,208 +376,261 @@ void QueueModel::wake_links(QueueState& s) const {
   slot.resize(kept);
 }
 
-void QueueModel::gather_active_nodes(QueueState& s) const {
-  // nodes with a buffer to serve or a departure to let in; idle links leave the active set,
-  // links whose cars are all still under way (none due, credit full) sleep until the first is
-  // due (docs: #traffic-flow)
-  std::int64_t n_active = 0;
-  for (std::size_t w = 0; w < s.link_active_bits.size(); ++w) {
-    std::uint64_t word = s.link_active_bits[w];
-    for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
-      const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
-      const std::size_t l = w * 64 + bit;
-      if (s.buffer_head[l] >= 0) {
-        set_bit(s.node_active_bits, static_cast<std::size_t>(graph_.to_node_idx[l]));
-      }
-      if (s.wait_head[l] >= 0) {
-        set_bit(s.node_active_bits, static_cast<std::size_t>(graph_.from_node_idx[l]));
-      }
-      if (s.buffer_head[l] >= 0 || s.wait_head[l] >= 0 || s.flow_credit_veh[l] != kFullFlowCredit) {
-        ++n_active;
-      } else if (s.queue_head[l] < 0) {
-        word &= ~(std::uint64_t{1} << bit);
-      } else if (s.n_queue_due[l] == 0) {
-        word &= ~(std::uint64_t{1} << bit);
-        const std::int64_t wake = s.queue_next_exit_tick[l];
-        s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(
-            static_cast<std::int32_t>(l));
-      } else {
-        ++n_active;
-      }
+bool QueueModel::gather_link(QueueState& s, QueueState::ThreadScratch& t, std::size_t l,
+                             bool parallel) const {
+  // after the link phase: the link's nodes with a buffer to serve or a departure to let in join
+  // the node phase; an idle link leaves the active set, a link whose cars are all still under
+  // way (none due) sleeps until the first is due, whatever its credit (docs: #traffic-flow).
+  // Returns whether the link stays active. In parallel the node bits are set atomically (links
+  // of several threads share a node word) and the sleepers are listed per thread
+  const auto mark_node = [&](std::int32_t node) {
+    const auto n = static_cast<std::size_t>(node);
+    const std::uint64_t bit = std::uint64_t{1} << (n % 64);
+    if (parallel) {
+      std::atomic_ref<std::uint64_t>(s.node_active_bits[n / 64]).fetch_or(bit, std::memory_order_relaxed);
+    } else {
+      s.node_active_bits[n / 64] |= bit;
     }
-    s.link_active_bits[w] = word;
+  };
+  const LinkQueue& q = s.link[l];
+  if (q.buffer_head >= 0) {
+    mark_node(graph_.to_node_idx[l]);
+    s.link_buffered[l] = 1;
   }
-  s.n_active_links = n_active;
+  if (q.wait_head >= 0) {
+    mark_node(graph_.from_node_idx[l]);
+    s.link_waiting[l] = 1;
+  }
+  if (q.buffer_head >= 0 || q.wait_head >= 0) return true;
+  if (q.queue_head < 0) return false;
+  if (q.n_queue_due == 0) {
+    t.sleepers.push_back(static_cast<std::int32_t>(l));
+    return false;
+  }
+  return true;
 }
+
 
 void QueueModel::apply_counts(QueueState& s) const {
-  // entries and exits of the node phase: only links at the nodes that ran can have any; they
-  // count on the link from this tick to the interval's end (docs: #traffic-flow)
+  // entries and exits of the node phase, on the links each thread listed (in thread order; the
+  // sums are integers and the set operations commute, so the order does not change the result);
+  // they count on the link from this tick to the interval's end (docs: #traffic-flow)
   const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
-  for (std::size_t w = 0; w < s.node_active_bits.size(); ++w) {
-    for (std::uint64_t bits = s.node_active_bits[w]; bits != 0; bits &= bits - 1) {
-      const std::size_t n = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      for (std::int64_t j = graph_.in_begin[n]; j < graph_.in_begin[n + 1]; ++j) {
-        const auto i = static_cast<std::size_t>(graph_.in_link_idx[static_cast<std::size_t>(j)]);
-        s.n_on_link[i] -= s.n_left[i];
-        s.interval_occupancy_veh[i] -= s.n_left[i] * to_end;
-        s.n_left[i] = 0;
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    for (const std::int32_t link : t.counted_links) {
+      const auto l = static_cast<std::size_t>(link);
+      LinkQueue& q = s.link[l];
+      const bool idle = q.n_on_link == 0;
+      q.n_on_link += q.n_entered - q.n_left;
+      q.interval_occupancy_veh += (q.n_entered - q.n_left) * to_end;
+      // an idle link that got cars becomes active; a sleeping one (cars on it, not in the set)
+      // sleeps on: the new car is behind its first car not yet due
+      if (idle && q.n_entered > 0 && !has_bit(s.link_active_bits, l)) {
+        set_bit(s.link_active_bits, l);
+        ++s.n_active_links;
       }
-      for (std::int64_t j = graph_.out_begin[n]; j < graph_.out_begin[n + 1]; ++j) {
-        const auto o = static_cast<std::size_t>(graph_.out_link_idx[static_cast<std::size_t>(j)]);
-        if (s.n_entered[o] == 0) continue;
-        // an idle link becomes active; a sleeping one (cars on it, not in the set) sleeps on:
-        // the new car is behind its first car not yet due
-        const bool idle = s.n_on_link[o] == 0;
-        s.n_on_link[o] += s.n_entered[o];
-        s.interval_occupancy_veh[o] += s.n_entered[o] * to_end;
-        s.n_entered[o] = 0;
-        if (idle && !has_bit(s.link_active_bits, o)) {
-          set_bit(s.link_active_bits, o);
-          ++s.n_active_links;
+      // a link whose buffer the node phase emptied, with no car due and no departure waiting,
+      // has nothing to do at the next link phase: it goes idle or to sleep now, as the next
+      // link phase would send it (docs: #traffic-flow)
+      if (q.n_left > 0 && q.buffer_head < 0 && q.wait_head < 0 && q.n_queue_due == 0 &&
+          has_bit(s.link_active_bits, l)) {
+        s.link_active_bits[l / 64] &= ~(std::uint64_t{1} << (l % 64));
+        --s.n_active_links;
+        if (q.queue_head >= 0) {
+          s.sleep_wheel[static_cast<std::size_t>(q.queue_next_exit_tick % kWheelSlots)].push_back(link);
         }
       }
+      q.n_entered = 0;
+      q.n_left = 0;
     }
-    s.node_active_bits[w] = 0;
+    t.counted_links.clear();
   }
+  std::fill(s.node_active_bits.begin(), s.node_active_bits.end(), std::uint64_t{0});
 }
 
-void QueueModel::link_phase(QueueState& s) const {
-  // only the active links: an idle link's queue is empty and its credit already full
-  const auto n_words = static_cast<std::int64_t>(s.link_active_bits.size());
+std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t to_end) const {
+  // the link phase of one active link; returns the cars that arrived
   const std::int64_t k = s.tick;
-  // [1] ticks from this one to the interval's end, over which a change of a count is summed
-  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
-  std::int64_t n_arrived = 0;
-#pragma omp parallel for schedule(static) reduction(+ : n_arrived) \
-    if (s.n_active_links >= config_.parallel_min_active)
-  for (std::int64_t w = 0; w < n_words; ++w) {
-    for (std::uint64_t bits = s.link_active_bits[static_cast<std::size_t>(w)]; bits != 0;
-         bits &= bits - 1) {
-      const std::int64_t li = w * 64 + std::countr_zero(bits);
-      const auto l = static_cast<std::size_t>(li);
-      if (s.queue_head[l] < 0) {
-        // empty queue: the credit stays full (at the cap of whatever capacity the link has when
-        // cars come, so it need not be computed here)
-        s.flow_credit_veh[l] = kFullFlowCredit;
-        continue;
-      }
-      // the credit grows by C_l up to its cap; a credit at its cap stays there whatever the
-      // capacity becomes (cap + C' >= max(1, C') = cap'), so it is kept as kFullFlowCredit
-      if (s.flow_credit_veh[l] != kFullFlowCredit) {
-        const LinkRate rate = link_rate(s, l);
-        const double credit_veh =
-            std::min(s.flow_credit_veh[l] + rate.capacity_veh, rate.credit_max_veh);
-        s.flow_credit_veh[l] = credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
-      }
-
-      // vehicles past their free-flow exit tick form a prefix of the queue; the exit tick of the
-      // first one after it is kept with the link, so cars still under way cost no lookup
-      std::int64_t queued_change = 0;
-      if (s.queue_next_exit_tick[l] <= k) {
-        std::int32_t v = s.queue_last_due[l] < 0
-                             ? s.queue_head[l]
-                             : s.next_vehicle_idx[static_cast<std::size_t>(s.queue_last_due[l])];
-        while (v >= 0 && s.exit_tick[static_cast<std::size_t>(v)] <= k) {
-          s.queue_last_due[l] = v;
-          ++s.n_queue_due[l];
-          ++queued_change;
-          v = s.next_vehicle_idx[static_cast<std::size_t>(v)];
-        }
-        s.queue_next_exit_tick[l] = v < 0 ? kNoExit : s.exit_tick[static_cast<std::size_t>(v)];
-      }
-      if (s.n_queue_due[l] == 0) {
-        s.interval_queue_veh[l] += queued_change * to_end;
-        continue;
-      }
-
-      // move due vehicles within the flow capacity: to the buffer, or arrive at the route end;
-      // a red signal keeps through cars in the queue (docs: #traffic-signals)
-      const LinkRate rate = link_rate(s, l);
-      const bool red = signals_ != nullptr && !signals_->is_green(li, k, config_.dt_s);
-      double credit_veh =
-          s.flow_credit_veh[l] == kFullFlowCredit ? rate.credit_max_veh : s.flow_credit_veh[l];
-      while (s.n_queue_due[l] > 0 && credit_veh >= 1.0 - kTickEps) {
-        const std::int32_t h = s.queue_head[l];
-        const auto hv = static_cast<std::size_t>(h);
-        const bool last_link = s.route_pos[hv] + 1 == trips_.route_begin[hv + 1];
-        if (!last_link && (red || static_cast<double>(s.n_buffer[l]) >= rate.buffer_veh)) break;
-        s.queue_head[l] = s.next_vehicle_idx[hv];
-        if (s.queue_head[l] < 0) s.queue_tail[l] = -1;
-        if (--s.n_queue_due[l] == 0) s.queue_last_due[l] = -1;
-        credit_veh -= 1.0;
-        s.flow_credit_veh[l] = credit_veh;
-        if (last_link) {
-          s.arrive_tick[hv] = k;
-          ++s.route_pos[hv];
-          --s.n_on_link[l];
-          ++s.interval_volume_veh[l];
-          s.interval_time_ticks[l] += k - s.enter_tick[hv];
-          s.interval_occupancy_veh[l] -= to_end;
-          --queued_change;
-          ++n_arrived;
-          continue;
-        }
-        s.next_vehicle_idx[hv] = -1;
-        if (s.buffer_tail[l] < 0) {
-          s.buffer_head[l] = h;
-          s.buffer_moved_tick[l] = k;
-        } else {
-          s.next_vehicle_idx[static_cast<std::size_t>(s.buffer_tail[l])] = h;
-        }
-        s.buffer_tail[l] = h;
-        ++s.n_buffer[l];
-      }
-      s.interval_queue_veh[l] += queued_change * to_end;
-    }
+  const auto li = static_cast<std::int64_t>(l);
+  const std::int64_t credit_tick = s.link[l].flow_credit_tick;
+  s.link[l].flow_credit_tick = k;
+  if (s.link[l].queue_head < 0) {
+    // empty queue: the credit stays full (at the cap of whatever capacity the link has when
+    // cars come, so it need not be computed here)
+    s.link[l].flow_credit_veh = kFullFlowCredit;
+    return 0;
   }
+  // the credit grows by C_l per tick up to its cap, also over the ticks the link slept through
+  // (its queue was never empty then), one addition per tick as if it had been visited; a credit
+  // at its cap stays there whatever the capacity becomes (cap + C' >= max(1, C') = cap'), so it
+  // is kept as kFullFlowCredit
+  if (s.link[l].flow_credit_veh != kFullFlowCredit) {
+    const LinkRate rate = link_rate(s, l);
+    double credit_veh = s.link[l].flow_credit_veh;
+    for (std::int64_t j = credit_tick; j < k; ++j) {
+      credit_veh = std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
+      if (credit_veh == rate.credit_max_veh) break;
+    }
+    s.link[l].flow_credit_veh = credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
+  }
+
+  // vehicles past their free-flow exit tick form a prefix of the queue; the exit tick of the
+  // first one after it is kept with the link, so cars still under way cost no lookup
+  std::int64_t queued_change = 0;
+  if (s.link[l].queue_next_exit_tick <= k) {
+    std::int32_t v = s.link[l].queue_last_due < 0
+                         ? s.link[l].queue_head
+                         : s.vehicle[static_cast<std::size_t>(s.link[l].queue_last_due)].next_vehicle_idx;
+    while (v >= 0 && s.vehicle[static_cast<std::size_t>(v)].exit_tick <= k) {
+      s.link[l].queue_last_due = v;
+      ++s.link[l].n_queue_due;
+      ++queued_change;
+      v = s.vehicle[static_cast<std::size_t>(v)].next_vehicle_idx;
+    }
+    s.link[l].queue_next_exit_tick = v < 0 ? kNoExit : s.vehicle[static_cast<std::size_t>(v)].exit_tick;
+  }
+  if (s.link[l].n_queue_due == 0) {
+    s.link[l].interval_queue_veh += queued_change * to_end;
+    return 0;
+  }
+
+  // move due vehicles within the flow capacity: to the buffer, or arrive at the route end;
+  // a red signal keeps through cars in the queue (docs: #traffic-signals)
+  std::int64_t n_arrived = 0;
+  const LinkRate rate = link_rate(s, l);
+  const bool red = signals_ != nullptr && !signals_->is_green(li, k, config_.dt_s);
+  double credit_veh =
+      s.link[l].flow_credit_veh == kFullFlowCredit ? rate.credit_max_veh : s.link[l].flow_credit_veh;
+  while (s.link[l].n_queue_due > 0 && credit_veh >= 1.0 - kTickEps) {
+    const std::int32_t h = s.link[l].queue_head;
+    const auto hv = static_cast<std::size_t>(h);
+    const bool last_link = s.vehicle[hv].next_link_idx < 0;
+    if (!last_link && (red || static_cast<double>(s.link[l].n_buffer) >= rate.buffer_veh)) break;
+    s.link[l].queue_head = s.vehicle[hv].next_vehicle_idx;
+    if (s.link[l].queue_head < 0) s.link[l].queue_tail = -1;
+    if (--s.link[l].n_queue_due == 0) s.link[l].queue_last_due = -1;
+    credit_veh -= 1.0;
+    s.link[l].flow_credit_veh = credit_veh;
+    if (last_link) {
+      s.arrive_tick[hv] = k;
+      ++s.vehicle[hv].route_pos;
+      --s.link[l].n_on_link;
+      ++s.link[l].interval_volume_veh;
+      s.link[l].interval_time_ticks += k - s.vehicle[hv].enter_tick;
+      s.link[l].interval_occupancy_veh -= to_end;
+      --queued_change;
+      ++n_arrived;
+      continue;
+    }
+    // the node phase of this tick reads the car's next link and the route entry after it:
+    // fetch them into the cache now, while the other links are visited
+    const VehicleMove& move = s.vehicle[hv];
+    const auto next_link = static_cast<std::size_t>(move.next_link_idx);
+    __builtin_prefetch(&s.link[next_link]);
+    __builtin_prefetch(&graph_link_[next_link]);
+    __builtin_prefetch(&trips_.route_link_idx[static_cast<std::size_t>(
+        std::min(move.route_pos + 2, move.route_end - 1))]);
+    s.vehicle[hv].next_vehicle_idx = -1;
+    if (s.link[l].buffer_tail < 0) {
+      s.link[l].buffer_head = h;
+      s.link[l].buffer_moved_tick = k;
+    } else {
+      s.vehicle[static_cast<std::size_t>(s.link[l].buffer_tail)].next_vehicle_idx = h;
+    }
+    s.link[l].buffer_tail = h;
+    ++s.link[l].n_buffer;
+  }
+  s.link[l].interval_queue_veh += queued_change * to_end;
+  return n_arrived;
+}
+
+void QueueModel::link_phase(QueueState& s, bool parallel) const {
+  // only the active links: an idle link's queue is empty and its credit already full. Each link
+  // is gathered for the node phase right after its visit; a thread clears the bits of its own
+  // words only (static schedule over words)
+  const auto n_words = static_cast<std::int64_t>(s.link_active_bits.size());
+  // [1] ticks from this one to the interval's end, over which a change of a count is summed
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
+  std::int64_t n_arrived = 0;
+  std::int64_t n_active = 0;
+#pragma omp parallel for schedule(static) reduction(+ : n_arrived, n_active) if (parallel)
+  for (std::int64_t w = 0; w < n_words; ++w) {
+    QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
+    const auto wi = static_cast<std::size_t>(w);
+    std::uint64_t word = s.link_active_bits[wi];
+    for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
+      const std::size_t l = wi * 64 + bit;
+      n_arrived += link_visit(s, l, to_end);
+      if (gather_link(s, t, l, parallel)) {
+        ++n_active;
+      } else {
+        word &= ~(std::uint64_t{1} << bit);
+      }
+    }
+    s.link_active_bits[wi] = word;
+  }
+  s.n_active_links = n_active;
   s.n_arrived += n_arrived;
   s.n_in_network -= n_arrived;
+  // the links sent to sleep, filed under the exit tick of their first car not yet due
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    for (const std::int32_t link : t.sleepers) {
+      const std::int64_t wake = s.link[static_cast<std::size_t>(link)].queue_next_exit_tick;
+      s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
+    }
+    t.sleepers.clear();
+  }
 }
 
-void QueueModel::node_phase(QueueState& s) const {
+void QueueModel::node_phase(QueueState& s, bool parallel) const {
   const std::int64_t k = s.tick;
   const double stuck_ticks = config_.stuck_time_s / config_.dt_s;
   const std::span<const std::int32_t> route = trips_.route_link_idx;
   const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
 
   // has the next link of the buffer head room this tick (or is the head stuck)? moves it if so
-  const auto serve = [&](std::int32_t in_link) {
+  const auto serve = [&](QueueState::ThreadScratch& t, std::int32_t in_link) {
     const auto i = static_cast<std::size_t>(in_link);
-    while (s.buffer_head[i] >= 0) {
-      const std::int32_t vehicle = s.buffer_head[i];
+    while (s.link[i].buffer_head >= 0) {
+      const std::int32_t vehicle = s.link[i].buffer_head;
       const auto v = static_cast<std::size_t>(vehicle);
-      const std::int32_t out = route[static_cast<std::size_t>(s.route_pos[v] + 1)];
+      const std::int32_t out = s.vehicle[v].next_link_idx;
       const auto o = static_cast<std::size_t>(out);
-      const bool room = s.n_on_link[o] + s.n_entered[o] < storage_veh_[o];
+      const bool room = s.link[o].n_on_link + s.link[o].n_entered < graph_link_[o].storage_veh;
       if (!room && signals_ != nullptr && !signals_->is_green(out, k, config_.dt_s)) {
         // a queue held by a red signal is no gridlock: the stuck clock waits for green
-        s.buffer_moved_tick[i] = k;
+        s.link[i].buffer_moved_tick = k;
         break;
       }
-      const bool stuck = static_cast<double>(k - s.buffer_moved_tick[i]) > stuck_ticks;
+      const bool stuck = static_cast<double>(k - s.link[i].buffer_moved_tick) > stuck_ticks;
       if (!room && !stuck) break;
-      s.buffer_head[i] = s.next_vehicle_idx[v];
-      if (s.buffer_head[i] < 0) s.buffer_tail[i] = -1;
-      --s.n_buffer[i];
-      s.buffer_moved_tick[i] = k;
-      ++s.n_left[i];
-      ++s.interval_volume_veh[i];
-      s.interval_time_ticks[i] += k - s.enter_tick[v];
-      s.interval_queue_veh[i] -= to_end;
+      s.link[i].buffer_head = s.vehicle[v].next_vehicle_idx;
+      if (s.link[i].buffer_head < 0) s.link[i].buffer_tail = -1;
+      --s.link[i].n_buffer;
+      s.link[i].buffer_moved_tick = k;
+      if (s.link[i].n_left++ == 0) t.counted_links.push_back(in_link);
+      ++s.link[i].interval_volume_veh;
+      s.link[i].interval_time_ticks += k - s.vehicle[v].enter_tick;
+      s.link[i].interval_queue_veh -= to_end;
       if (!room) ++s.stuck_count[v];
-      ++s.route_pos[v];
-      enter_link(s, vehicle, out);
+      // the link after `out` is read now, from the cache line `out` came from
+      VehicleMove& move = s.vehicle[v];
+      ++move.route_pos;
+      move.next_link_idx =
+          move.route_pos + 1 < move.route_end ? route[static_cast<std::size_t>(move.route_pos + 1)] : -1;
+      enter_link(s, t, vehicle, out);
     }
   };
 
   const auto n_words = static_cast<std::int64_t>(s.node_active_bits.size());
-#pragma omp parallel if (s.n_active_links >= config_.parallel_min_active)
+#pragma omp parallel if (parallel)
   {
-    // per-thread list of the incoming links with a waiting buffer and their capacities per
-    // tick (the merge weights), allocated once
-    std::vector<std::int32_t> candidates(static_cast<std::size_t>(max_in_degree_));
-    std::vector<double> weights(static_cast<std::size_t>(max_in_degree_));
+    // per-thread scratch: the incoming links with a waiting buffer and their capacities per
+    // tick (the merge weights), the links counted on
+    QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
+    std::vector<std::int32_t>& candidates = t.candidates;
+    std::vector<double>& weights = t.weights;
 #pragma omp for schedule(static)
     for (std::int64_t w = 0; w < n_words; ++w) {
       for (std::uint64_t bits = s.node_active_bits[static_cast<std::size_t>(w)]; bits != 0;
@@ -601,9 +642,10 @@ void QueueModel::node_phase(QueueState& s) const {
         for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
           const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
           const auto li = static_cast<std::size_t>(l);
-          if (s.n_buffer[li] == 0) continue;
+          if (s.link_buffered[li] == 0) continue;
+          s.link_buffered[li] = 0;
           if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
-            s.buffer_moved_tick[li] = k;
+            s.link[li].buffer_moved_tick = k;
             continue;
           }
           candidates[m++] = l;
@@ -611,7 +653,7 @@ void QueueModel::node_phase(QueueState& s) const {
 
         // fair merge: draw the incoming links one by one with probability ∝ capacity
         if (m == 1) {
-          serve(candidates[0]);
+          serve(t, candidates[0]);
         } else if (m > 1) {
           // merge weights: the current capacities per tick
           double total_veh = 0.0;
@@ -629,7 +671,7 @@ void QueueModel::node_phase(QueueState& s) const {
               ++c;
               cum += weights[c];
             }
-            serve(candidates[c]);
+            serve(t, candidates[c]);
             total_veh -= weights[c];
             std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
                       candidates.begin() + static_cast<std::ptrdiff_t>(m),
@@ -645,11 +687,14 @@ void QueueModel::node_phase(QueueState& s) const {
         for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
           const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
           const auto o = static_cast<std::size_t>(out);
-          while (s.wait_head[o] >= 0 && s.n_on_link[o] + s.n_entered[o] < storage_veh_[o]) {
-            const std::int32_t vehicle = s.wait_head[o];
-            s.wait_head[o] = s.next_vehicle_idx[static_cast<std::size_t>(vehicle)];
-            if (s.wait_head[o] < 0) s.wait_tail[o] = -1;
-            enter_link(s, vehicle, out);
+          if (s.link_waiting[o] == 0) continue;
+          s.link_waiting[o] = 0;
+          while (s.link[o].wait_head >= 0 &&
+                 s.link[o].n_on_link + s.link[o].n_entered < graph_link_[o].storage_veh) {
+            const std::int32_t vehicle = s.link[o].wait_head;
+            s.link[o].wait_head = s.vehicle[static_cast<std::size_t>(vehicle)].next_vehicle_idx;
+            if (s.link[o].wait_head < 0) s.link[o].wait_tail = -1;
+            enter_link(s, t, vehicle, out);
           }
         }
       }
@@ -661,17 +706,23 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   const std::int64_t k = s.tick;
   const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
   const auto n_links_now = static_cast<std::size_t>(graph_.n_links());
-  if (s.link_speed_mps.size() != n_links_now || s.link_capacity_veh_per_h.size() != n_links_now) {
-    bad_argument("queue state: link_speed_mps and link_capacity_veh_per_h need n_links = " +
-                 std::to_string(n_links_now) + " entries (got " +
-                 std::to_string(s.link_speed_mps.size()) + " and " +
+  if (s.link_speed_mps.size() != n_links_now || s.link_capacity_veh_per_h.size() != n_links_now ||
+      s.link.size() != n_links_now) {
+    bad_argument("queue state: link, link_speed_mps and link_capacity_veh_per_h need n_links = " +
+                 std::to_string(n_links_now) + " entries (got " + std::to_string(s.link.size()) +
+                 ", " + std::to_string(s.link_speed_mps.size()) + " and " +
                  std::to_string(s.link_capacity_veh_per_h.size()) +
                  "); start from initial_state()");
   }
+  if (static_cast<std::int64_t>(s.vehicle.size()) != trips_.n_vehicles() ||
+      static_cast<std::int64_t>(s.arrive_tick.size()) != trips_.n_vehicles()) {
+    bad_argument("queue state: vehicle and arrive_tick need n_vehicles = " +
+                 std::to_string(trips_.n_vehicles()) + " entries; start from initial_state()");
+  }
   if (s.link_active_bits.size() != bit_words(graph_.n_links()) ||
       s.node_active_bits.size() != bit_words(graph_.n_nodes) ||
-      s.sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots) ||
-      s.queue_next_exit_tick.size() != n_links_now) {
+      s.link_buffered.size() != n_links_now || s.link_waiting.size() != n_links_now ||
+      s.sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots)) {
     rebuild_active_sets(s);
   }
 
@@ -706,7 +757,8 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
         ticks += mode_ticks(trips_.route_link_idx[static_cast<std::size_t>(j)], trips_.mode[v]);
       }
       s.arrive_tick[v] = k + ticks;
-      s.route_pos[v] = e;
+      s.vehicle[v].route_pos = e;
+      s.vehicle[v].next_link_idx = -1;
       ++s.n_arrived;
       continue;
     }
@@ -716,21 +768,28 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
       set_bit(s.link_active_bits, first);
       ++s.n_active_links;
     }
-    s.next_vehicle_idx[v] = -1;
-    if (s.wait_tail[first] < 0) {
-      s.wait_head[first] = vehicle;
+    s.vehicle[v].next_vehicle_idx = -1;
+    if (s.link[first].wait_tail < 0) {
+      s.link[first].wait_head = vehicle;
     } else {
-      s.next_vehicle_idx[static_cast<std::size_t>(s.wait_tail[first])] = vehicle;
+      s.vehicle[static_cast<std::size_t>(s.link[first].wait_tail)].next_vehicle_idx = vehicle;
     }
-    s.wait_tail[first] = vehicle;
+    s.link[first].wait_tail = vehicle;
   }
 
   // the two parallel phases over the active links and nodes, then the counts of the links the
   // node phase touched (the statistics sums were projected as the counts changed)
+  // per-thread scratch for as many threads as a parallel region may have
+  const auto n_threads = static_cast<std::size_t>(std::max(1, sim::thread_count()));
+  if (s.scratch.size() < n_threads) s.scratch.resize(n_threads);
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    t.candidates.resize(static_cast<std::size_t>(max_in_degree_));
+    t.weights.resize(static_cast<std::size_t>(max_in_degree_));
+  }
   wake_links(s);
-  link_phase(s);
-  gather_active_nodes(s);
-  node_phase(s);
+  const bool parallel = s.n_active_links >= config_.parallel_min_active && n_threads > 1;
+  link_phase(s, parallel);
+  node_phase(s, parallel && s.n_active_links >= config_.parallel_min_active);
   apply_counts(s);
   ++s.tick;
   if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
@@ -754,24 +813,24 @@ void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
 #pragma omp parallel for schedule(static) if (n_links >= kParallelFlushMin)
   for (std::int64_t li = 0; li < n_links; ++li) {
     const auto l = static_cast<std::size_t>(li);
-    const std::int32_t volume = s.interval_volume_veh[l];
+    const std::int32_t volume = s.link[l].interval_volume_veh;
     const double length_m = graph_.length_m[l];
     stats.volume_veh[row + l] = volume;
     stats.mean_speed_mps[row + l] =
         volume > 0 ? static_cast<double>(volume) * length_m /
-                         (static_cast<double>(s.interval_time_ticks[l]) * config_.dt_s)
+                         (static_cast<double>(s.link[l].interval_time_ticks) * config_.dt_s)
                    : s.link_speed_mps[l];
-    const std::int64_t queued = s.n_queue_due[l] + s.n_buffer[l];
+    const std::int64_t queued = s.link[l].n_queue_due + s.link[l].n_buffer;
     const double mean_veh =
-        static_cast<double>(s.interval_occupancy_veh[l] - beyond * s.n_on_link[l]) / n_ticks;
+        static_cast<double>(s.link[l].interval_occupancy_veh - beyond * s.link[l].n_on_link) / n_ticks;
     stats.density_veh_per_km[row + l] = length_m > 0.0 ? mean_veh / (length_m / 1000.0) : 0.0;
     stats.queue_veh[row + l] =
-        static_cast<double>(s.interval_queue_veh[l] - beyond * queued) / n_ticks;
+        static_cast<double>(s.link[l].interval_queue_veh - beyond * queued) / n_ticks;
     // the next interval starts with its sums projected from the current counts
-    s.interval_volume_veh[l] = 0;
-    s.interval_time_ticks[l] = 0;
-    s.interval_occupancy_veh[l] = s.n_on_link[l] * interval_ticks_;
-    s.interval_queue_veh[l] = queued * interval_ticks_;
+    s.link[l].interval_volume_veh = 0;
+    s.link[l].interval_time_ticks = 0;
+    s.link[l].interval_occupancy_veh = s.link[l].n_on_link * interval_ticks_;
+    s.link[l].interval_queue_veh = queued * interval_ticks_;
   }
   s.interval_start_tick = end_tick;
 }
@@ -796,7 +855,7 @@ TripTable QueueModel::trip_table(const QueueState& s) const {
     for (std::int64_t j = b; j < e; ++j) {
       const std::int32_t l = trips_.route_link_idx[static_cast<std::size_t>(j)];
       free_ticks += mode_ticks(l, trips_.mode[v]);
-      if (arrived || j < s.route_pos[v])
+      if (arrived || j < s.vehicle[v].route_pos)
         t.distance_m[v] += graph_.length_m[static_cast<std::size_t>(l)];
     }
     t.departure_s[v] = static_cast<double>(s.depart_tick[v]) * config_.dt_s;

@@ -71,6 +71,7 @@ class Engine {
   std::vector<std::vector<ColumnId>> owned_;  // per model, the columns it owns
   std::vector<ColumnId> input_columns_;        // columns scripts may set between steps
   std::vector<std::uint8_t> written_;          // per column: taken for writing this tick
+  std::vector<ColumnId> committed_;            // scratch: the columns a commit copies
   State now_;
   State next_;
   std::int64_t tick_ = 0;

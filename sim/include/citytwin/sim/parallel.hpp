@@ -33,5 +33,8 @@ template <typename F>
 void set_thread_count(int n_threads);
 /// Returns the number of threads parallel loops use.
 [[nodiscard]] int thread_count();
+/// Returns the index of the calling thread in its parallel region, in [0, thread_count()); 0
+/// outside a parallel region and without OpenMP.
+[[nodiscard]] int thread_index();
 
 }  // namespace citytwin::sim

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <citytwin/mobility/router.hpp>
@@ -53,50 +54,75 @@ struct Trips {
 /// whatever the capacity is then.
 inline constexpr double kFullFlowCredit = -1.0;
 
-/// The mutable state of the queue model: everything that changes during a run, as columns.
-/// Vehicles sit in exactly one intrusive FIFO at a time (a link's waiting list, its queue or its
-/// buffer), chained through next_vehicle_idx.
+/// The queue state of one link: its three intrusive FIFOs (departures waiting to enter, the
+/// queue of cars on the link, the buffer of cars waiting to cross the node), their counts, the
+/// outflow credit and the sums of the current statistics interval. Two cache lines: the first
+/// holds what every traversal touches.
+struct alignas(64) LinkQueue {
+  // first cache line: the FIFOs and counts, what entering and leaving the link touch
+  std::int32_t queue_head = -1;      ///< first vehicle on the link, -1 if none
+  std::int32_t queue_tail = -1;      ///< last vehicle on the link
+  std::int32_t queue_last_due = -1;  ///< last queued vehicle past its exit tick, or -1
+  std::int32_t n_queue_due = 0;      ///< [veh] vehicles in the queue past their exit tick
+  std::int32_t buffer_head = -1;     ///< first vehicle waiting to cross the node
+  std::int32_t buffer_tail = -1;     ///< last vehicle in the buffer
+  std::int32_t n_buffer = 0;         ///< [veh] vehicles in the buffer
+  std::int32_t n_on_link = 0;        ///< [veh] vehicles in queue and buffer
+  std::int32_t n_entered = 0;        ///< [veh] entries this tick (written by the from node)
+  std::int32_t n_left = 0;           ///< [veh] exits this tick (written by the to node)
+  std::int32_t wait_head = -1;       ///< first departing vehicle waiting to enter
+  std::int32_t wait_tail = -1;       ///< last departing vehicle waiting to enter
+  /// [1] tick of the link phase flow_credit_veh is as of: a link asleep or idle regains the
+  /// credit of the ticks it missed when it is next visited (or, idle, when a car enters)
+  std::int64_t flow_credit_tick = -1;
+  /// [1] exit tick of the first queued car not yet due (after queue_last_due), int64 max if
+  /// none; derived from the FIFO (not part of the state proper, rebuilt with the active sets)
+  std::int64_t queue_next_exit_tick = std::numeric_limits<std::int64_t>::max();
+
+  // second cache line: the outflow credit, the buffer clock and the interval sums
+  /// [veh] accumulated outflow capacity, kFullFlowCredit while the queue is empty or the credit
+  /// at its cap
+  double flow_credit_veh = kFullFlowCredit;
+  std::int64_t buffer_moved_tick = 0;       ///< [1] tick the buffer last moved
+  std::int32_t interval_volume_veh = 0;     ///< [veh] vehicles that left the link
+  std::int64_t interval_time_ticks = 0;     ///< [1] sum of their ticks on the link
+  /// [veh] sum over the interval's ticks of n_on_link, kept projected to the interval's end:
+  /// the ticks still to come count with the current n_on_link (so idle links cost nothing)
+  std::int64_t interval_occupancy_veh = 0;
+  /// [veh] sum over the interval's ticks of queued vehicles (n_queue_due + n_buffer), projected
+  /// to the interval's end like interval_occupancy_veh
+  std::int64_t interval_queue_veh = 0;
+};
+
+/// Where a vehicle is on its route, what a link traversal reads and writes of it in one record.
+struct VehicleMove {
+  std::int64_t route_pos = 0;   ///< index into route_link_idx of the current link
+  std::int64_t route_end = 0;   ///< end of the vehicle's route in route_link_idx (fixed)
+  std::int64_t enter_tick = 0;  ///< [1] tick the vehicle entered its link
+  std::int64_t exit_tick = 0;   ///< [1] earliest tick it may leave its link
+  std::int32_t next_vehicle_idx = -1;  ///< next vehicle in the same FIFO, -1 at the end
+  /// link after the current one on the route (route_link_idx[route_pos + 1]), -1 on the last
+  /// link or after the arrival; kept with route_pos
+  std::int32_t next_link_idx = -1;
+};
+
+/// The mutable state of the queue model: everything that changes during a run. Vehicles sit in
+/// exactly one intrusive FIFO at a time (a link's waiting list, its queue or its buffer),
+/// chained through VehicleMove::next_vehicle_idx. The per-link and per-vehicle records keep
+/// together what a link traversal touches (MobilityModel holds them as columns between steps).
 struct QueueState {
   std::int64_t tick = 0;  ///< [1] next tick to simulate; time = tick × dt_s
 
-  // per link (n_links)
-  std::vector<std::int32_t> queue_head;         ///< first vehicle on the link, -1 if none
-  std::vector<std::int32_t> queue_tail;         ///< last vehicle on the link
-  std::vector<std::int32_t> queue_last_due;     ///< last queued vehicle past its exit tick, or -1
-  std::vector<std::int32_t> n_queue_due;        ///< [veh] vehicles in the queue past exit tick
-  std::vector<std::int32_t> buffer_head;        ///< first vehicle waiting to cross the node
-  std::vector<std::int32_t> buffer_tail;        ///< last vehicle in the buffer
-  std::vector<std::int32_t> n_buffer;           ///< [veh] vehicles in the buffer
-  std::vector<std::int64_t> buffer_moved_tick;  ///< [1] tick the buffer last moved
-  std::vector<std::int32_t> wait_head;          ///< first departing vehicle waiting to enter
-  std::vector<std::int32_t> wait_tail;          ///< last departing vehicle waiting to enter
-  std::vector<std::int32_t> n_on_link;          ///< [veh] vehicles in queue and buffer
-  std::vector<std::int32_t> n_entered;          ///< [veh] entries this tick (written by from node)
-  std::vector<std::int32_t> n_left;             ///< [veh] exits this tick (written by to node)
-  std::vector<double> flow_credit_veh;  ///< [veh] accumulated outflow capacity, kFullFlowCredit
-                                        ///< while the queue is empty or the credit at its cap
+  std::vector<LinkQueue> link;  ///< per link (n_links)
 
   // per link, run-time parameters (n_links): initial_state() copies them from the graph; change
   // them between steps with QueueModel::set_link_speed() / set_link_capacity()
   std::vector<double> link_speed_mps;           ///< [m s-1] car free speed, finite and > 0
   std::vector<double> link_capacity_veh_per_h;  ///< [veh h-1] flow capacity, all lanes, > 0
-
-  // per link, current statistics interval (n_links)
-  std::vector<std::int32_t> interval_volume_veh;  ///< [veh] vehicles that left the link
-  std::vector<std::int64_t> interval_time_ticks;  ///< [1] sum of their ticks on the link
-  /// [veh] sum over the interval's ticks of n_on_link, kept projected to the interval's end:
-  /// the ticks still to come count with the current n_on_link (so idle links cost nothing)
-  std::vector<std::int64_t> interval_occupancy_veh;
-  /// [veh] sum over the interval's ticks of queued vehicles (n_queue_due + n_buffer), projected
-  /// to the interval's end like interval_occupancy_veh
-  std::vector<std::int64_t> interval_queue_veh;
-  std::int64_t interval_start_tick = 0;  ///< [1] first tick of the interval
+  std::int64_t interval_start_tick = 0;  ///< [1] first tick of the current statistics interval
 
   // per vehicle (n_vehicles)
-  std::vector<std::int32_t> next_vehicle_idx;  ///< next vehicle in the same FIFO, -1 at the end
-  std::vector<std::int64_t> route_pos;         ///< index into route_link_idx of the current link
-  std::vector<std::int64_t> enter_tick;        ///< [1] tick the vehicle entered its link
-  std::vector<std::int64_t> exit_tick;         ///< [1] earliest tick it may leave its link
+  std::vector<VehicleMove> vehicle;            ///< position on the route and FIFO link
   std::vector<std::int64_t> depart_tick;       ///< [1] departure tick
   std::vector<std::int64_t> arrive_tick;       ///< [1] arrival tick, -1 while travelling
   std::vector<std::int32_t> stuck_count;       ///< [1] forced moves after stuck_time_s
@@ -107,20 +133,34 @@ struct QueueState {
   std::int64_t n_arrived = 0;                 ///< [veh] vehicles that arrived
   std::int64_t n_in_network = 0;              ///< [veh] cars departed and not arrived
 
-  // active sets, derived from the columns above (not part of the state proper): step() rebuilds
-  // them when their sizes do not fit the graph, e.g. in a state loaded from columns. Clear
-  // link_active_bits after changing the FIFO columns or flow_credit_veh directly.
-  /// bit l (word l / 64, bit l % 64) set for a link with due or buffered cars, waiting
-  /// departures or a credit that is not kFullFlowCredit (links holding only cars still under way
-  /// sleep in sleep_wheel); the link and node phases visit only these links
+  // active sets, derived from the records above (not part of the state proper): step()
+  // rebuilds them (and LinkQueue::queue_next_exit_tick) when their sizes do not fit the graph,
+  // e.g. in a state loaded from columns. Clear link_active_bits after changing the FIFOs or
+  // credits directly.
+  /// bit l (word l / 64, bit l % 64) set for a link with due or buffered cars or waiting
+  /// departures (links holding only cars still under way sleep in sleep_wheel); the link and
+  /// node phases visit only these links
   std::vector<std::uint64_t> link_active_bits;
   std::vector<std::uint64_t> node_active_bits;  ///< scratch: nodes of this tick's node phase
+  /// scratch of one tick (n_links): 1 for a link with a buffer to serve, set when the link phase
+  /// gathers the nodes, cleared by the node phase (a byte per link: nodes served in parallel
+  /// clear their own in-links)
+  std::vector<std::uint8_t> link_buffered;
+  /// scratch of one tick (n_links): 1 for a link with departures waiting to enter (as
+  /// link_buffered, for the out-links of a node)
+  std::vector<std::uint8_t> link_waiting;
   std::int64_t n_active_links = 0;              ///< [1] links in link_active_bits (about)
-  /// [1] exit tick of the first queued car not yet due (after queue_last_due), int64 max if none
-  std::vector<std::int64_t> queue_next_exit_tick;
-  /// links asleep (cars on them, none due, credit full, nothing to serve) by the tick their
-  /// first car becomes due (queue_next_exit_tick), slot tick % size; may hold stale entries
+  /// links asleep (cars on them, none due, nothing to serve) by the tick their first car
+  /// becomes due (queue_next_exit_tick), slot tick % size; may hold stale entries
   std::vector<std::vector<std::int32_t>> sleep_wheel;
+  /// Scratch of one tick for one thread (not part of the state proper).
+  struct ThreadScratch {
+    std::vector<std::int32_t> counted_links;  ///< links whose n_entered or n_left it raised from 0
+    std::vector<std::int32_t> sleepers;       ///< links its link phase sent to sleep
+    std::vector<std::int32_t> candidates;     ///< incoming links of a node with a buffer to serve
+    std::vector<double> weights;              ///< their merge weights
+  };
+  std::vector<ThreadScratch> scratch;  ///< one per thread of the parallel phases (step() sizes it)
 };
 
 /// Per-link statistics for each interval, row-major (interval, link): entry i × n_links + l.
@@ -221,12 +261,15 @@ class QueueModel {
 
  private:
   void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
-  void link_phase(QueueState& state) const;
-  void node_phase(QueueState& state) const;
-  void enter_link(QueueState& state, std::int32_t vehicle, std::int32_t link) const;
+  void link_phase(QueueState& state, bool parallel) const;
+  std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
+  bool gather_link(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t link,
+                   bool parallel) const;
+  void node_phase(QueueState& state, bool parallel) const;
+  void enter_link(QueueState& state, QueueState::ThreadScratch& scratch, std::int32_t vehicle,
+                  std::int32_t link) const;
   void rebuild_active_sets(QueueState& state) const;
   void wake_links(QueueState& state) const;
-  void gather_active_nodes(QueueState& state) const;
   void apply_counts(QueueState& state) const;
 
   const LinkGraph graph_;
@@ -241,16 +284,33 @@ class QueueModel {
     double credit_max_veh;  // [veh] cap of flow_credit_veh
     double buffer_veh;      // [veh] buffer size
   };
-  [[nodiscard]] LinkRate link_rate(const QueueState& state, std::size_t link) const;
-  [[nodiscard]] std::int64_t entry_ticks(const QueueState& state, std::size_t link) const;
+  // the rate of a link at the state's capacity: the graph's rate while they agree (the common
+  // case, inline), else rate_at(); bit-identical either way
+  [[nodiscard]] LinkRate link_rate(const QueueState& state, std::size_t link) const {
+    const double capacity_veh_per_h = state.link_capacity_veh_per_h[link];
+    const GraphLink& g = graph_link_[link];
+    if (capacity_veh_per_h == g.capacity_veh_per_h) [[likely]] return g.rate;
+    return rate_at(capacity_veh_per_h);
+  }
+  [[nodiscard]] LinkRate rate_at(double capacity_veh_per_h) const;
+  // [1] ticks of a car entering the link now, at the state's speed (the graph's ticks while the
+  // speeds agree)
+  [[nodiscard]] std::int64_t entry_ticks(const QueueState& state, std::size_t link) const {
+    const double speed_mps = state.link_speed_mps[link];
+    const GraphLink& g = graph_link_[link];
+    if (speed_mps == g.free_speed_mps) [[likely]] return g.free_ticks;
+    return ticks_at(link, speed_mps);
+  }
+  [[nodiscard]] std::int64_t ticks_at(std::size_t link, double speed_mps) const;
 
   // a link's values at the graph's speed and capacity, together in one cache line for the
   // random accesses of the node phase; used while the state's values equal the graph's
-  struct GraphLink {
+  struct alignas(64) GraphLink {
     double free_speed_mps;      // [m s-1] the graph's free speed
     std::int64_t free_ticks;    // [1] car free-flow ticks at that speed
     double capacity_veh_per_h;  // [veh h-1] the graph's capacity
     LinkRate rate;              // link_rate() at that capacity
+    std::int32_t storage_veh;   // [veh] storage used by the model (storage_veh())
   };
 
   const SignalPlan* signals_ = nullptr;    // the config's plan, nullptr when it gates nothing
