@@ -9,7 +9,7 @@
 // with SUMO's. benchmarks/mobility/compare_sumo.py runs it beside SUMO.
 //
 //   citytwin_bench_mobility NET.net.xml ROUTES.rou.xml [--threads 1,2] [--signals off,on]
-//                           [--stuck-time-s 10] [--json]
+//                           [--stuck-time-s 10] [--parallel-min-active N] [--json]
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -44,6 +44,8 @@ struct Options {
   std::vector<int> threads{1, 2};
   std::vector<bool> signals{false, true};
   double stuck_time_s = 10.0;  // [s] the scenario default of [models.mobility]
+  // [1] QueueModelConfig::parallel_min_active, -1 = the model's default
+  std::int64_t parallel_min_active = -1;
   bool json = false;
 };
 
@@ -72,6 +74,8 @@ Options parse(int argc, char** argv) {
       }
     } else if (a == "--stuck-time-s") {
       o.stuck_time_s = std::stod(value());
+    } else if (a == "--parallel-min-active") {
+      o.parallel_min_active = std::stoll(value());
     } else if (a == "--json") {
       o.json = true;
     } else if (a.rfind("--", 0) == 0) {
@@ -83,7 +87,7 @@ Options parse(int argc, char** argv) {
   if (positional.size() != 2 || o.threads.empty() || o.signals.empty()) {
     throw std::invalid_argument(
         "usage: citytwin_bench_mobility NET.net.xml ROUTES.rou.xml [--threads 1,2] "
-        "[--signals off,on] [--stuck-time-s 10] [--json]");
+        "[--signals off,on] [--stuck-time-s 10] [--parallel-min-active N] [--json]");
   }
   o.net = positional[0];
   o.routes = positional[1];
@@ -235,6 +239,7 @@ int run(const Options& o) {
   config.dt_s = 1.0;
   config.stuck_time_s = o.stuck_time_s;
   config.interval_s = 900.0;
+  if (o.parallel_min_active >= 0) config.parallel_min_active = o.parallel_min_active;
   const mob::QueueModel model(graph, trips, config);
   config.signals = &plan;
   const mob::QueueModel model_signals(graph, trips, config);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -22,6 +23,7 @@
 #include <citytwin/sim/config_reader.hpp>
 #include <citytwin/sim/diagnostics.hpp>
 #include <citytwin/sim/error.hpp>
+#include <citytwin/sim/parallel.hpp>
 
 namespace citytwin::mobility {
 
@@ -345,10 +347,15 @@ std::vector<double> free_flow_costs(const StreetNetwork& network) {
 }
 
 // builds the trips of a SUMO route file: explicit routes mapped, trips routed on free flow
-bool sumo_trips(sim::ConfigReader& r, const std::string& path, MobilityModel::Data& d) {
+// the trips of a SUMO route file; `preread` holds the file when it was read already (beside the
+// network), with `preread_error` set when that failed
+bool sumo_trips(sim::ConfigReader& r, const std::string& path, MobilityModel::Data& d,
+                std::optional<SumoDemand>& preread, const std::exception_ptr& preread_error) {
   SumoDemand demand;
   try {
-    demand = read_sumo_routes(path);
+    if (preread_error) std::rethrow_exception(preread_error);
+    demand = preread ? std::move(*preread) : read_sumo_routes(path);
+    preread.reset();
   } catch (const InputError& e) {
     forward(r.diagnostics(), e);
     r.error("demand", "route file '" + path + "' could not be read (see the errors above)");
@@ -701,6 +708,8 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
   const MobilityConfig& c = d->config;
 
   // the network
+  std::optional<SumoDemand> demand_read;  // a SUMO route file read beside the network
+  std::exception_ptr demand_error;        // why reading it failed
   try {
     if (c.network == "generated") {
       if (ctx.city == nullptr || ctx.city->streets.size() == 0) {
@@ -715,7 +724,34 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
                              "'); give a .net.xml, .osm or .osm.pbf file, or \"generated\"");
       return nullptr;
     } else if (ends_with(c.network, ".net.xml")) {
-      SumoNet net = read_sumo_net(c.network);
+      // with two threads or more a SUMO route file is read beside the network (neither needs
+      // the other; the routes are mapped onto the links afterwards)
+      const bool routes_beside = sim::thread_count() > 1 && ends_with(c.demand, ".xml") &&
+                                 std::filesystem::is_regular_file(c.demand);
+      SumoNet net;
+      std::exception_ptr net_error;
+#pragma omp parallel sections num_threads(2) if (routes_beside)
+      {
+#pragma omp section
+        {
+          try {
+            net = read_sumo_net(c.network);
+          } catch (...) {
+            net_error = std::current_exception();
+          }
+        }
+#pragma omp section
+        {
+          if (routes_beside) {
+            try {
+              demand_read = read_sumo_routes(c.demand);
+            } catch (...) {
+              demand_error = std::current_exception();
+            }
+          }
+        }
+      }
+      if (net_error) std::rethrow_exception(net_error);
       d->network = std::move(net.network);
       d->sumo_connections = std::move(net.connections);
     } else if (ends_with(c.network, ".osm") || ends_with(c.network, ".osm.pbf") ||
@@ -748,7 +784,7 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
                           "'); give a SUMO .rou.xml, an OD matrix .csv or \"synthetic\"");
     return nullptr;
   } else if (ends_with(c.demand, ".xml")) {
-    if (!sumo_trips(r, c.demand, *d)) return nullptr;
+    if (!sumo_trips(r, c.demand, *d, demand_read, demand_error)) return nullptr;
   } else if (ends_with(c.demand, ".csv")) {
     if (ctx.city == nullptr || ctx.city->zones.size() == 0) {
       r.error("demand", "an OD matrix needs city zones (their boxes select the zone nodes)");

@@ -547,43 +547,53 @@ std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t t
 void QueueModel::link_phase(QueueState& s, bool parallel) const {
   // only the active links: an idle link's queue is empty and its credit already full. Each link
   // is gathered for the node phase right after its visit; a thread clears the bits of its own
-  // words only (static schedule over words)
+  // words only (static schedule over words) and counts into its scratch. The loop is shared
+  // among the threads of the enclosing parallel region (step()); called outside one, it runs
+  // on this thread
   const auto n_words = static_cast<std::int64_t>(s.link_active_bits.size());
   // [1] ticks from this one to the interval's end, over which a change of a count is summed
   const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
-  std::int64_t n_arrived = 0;
-  std::int64_t n_active = 0;
-#pragma omp parallel for schedule(static) reduction(+ : n_arrived, n_active) if (parallel)
+  QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
+#pragma omp for schedule(static)
   for (std::int64_t w = 0; w < n_words; ++w) {
-    QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
     const auto wi = static_cast<std::size_t>(w);
     std::uint64_t word = s.link_active_bits[wi];
     for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
       const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
       const std::size_t l = wi * 64 + bit;
-      n_arrived += link_visit(s, l, to_end);
+      t.n_arrived += link_visit(s, l, to_end);
       if (gather_link(s, t, l, parallel)) {
-        ++n_active;
+        ++t.n_active;
       } else {
         word &= ~(std::uint64_t{1} << bit);
       }
     }
     s.link_active_bits[wi] = word;
   }
-  s.n_active_links = n_active;
-  s.n_arrived += n_arrived;
-  s.n_in_network -= n_arrived;
-  // the links sent to sleep, filed under the exit tick of their first car not yet due
+}
+
+void QueueModel::finish_link_phase(QueueState& s) const {
+  // the threads' counts, in thread order, and the links they sent to sleep, filed under the
+  // exit tick of their first car not yet due
+  std::int64_t n_arrived = 0;
+  std::int64_t n_active = 0;
   for (QueueState::ThreadScratch& t : s.scratch) {
+    n_arrived += t.n_arrived;
+    n_active += t.n_active;
+    t.n_arrived = 0;
+    t.n_active = 0;
     for (const std::int32_t link : t.sleepers) {
       const std::int64_t wake = s.link[static_cast<std::size_t>(link)].queue_next_exit_tick;
       s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
     }
     t.sleepers.clear();
   }
+  s.n_active_links = n_active;
+  s.n_arrived += n_arrived;
+  s.n_in_network -= n_arrived;
 }
 
-void QueueModel::node_phase(QueueState& s, bool parallel) const {
+void QueueModel::node_phase(QueueState& s) const {
   const std::int64_t k = s.tick;
   const double stuck_ticks = config_.stuck_time_s / config_.dt_s;
   const std::span<const std::int32_t> route = trips_.route_link_idx;
@@ -624,10 +634,10 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
   };
 
   const auto n_words = static_cast<std::int64_t>(s.node_active_bits.size());
-#pragma omp parallel if (parallel)
   {
     // per-thread scratch: the incoming links with a waiting buffer and their capacities per
-    // tick (the merge weights), the links counted on
+    // tick (the merge weights), the links counted on. The loop is shared among the threads of
+    // the enclosing parallel region (step()); called outside one, it runs on this thread
     QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
     std::vector<std::int32_t>& candidates = t.candidates;
     std::vector<double>& weights = t.weights;
@@ -787,9 +797,21 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     t.weights.resize(static_cast<std::size_t>(max_in_degree_));
   }
   wake_links(s);
-  const bool parallel = s.n_active_links >= config_.parallel_min_active && n_threads > 1;
-  link_phase(s, parallel);
-  node_phase(s, parallel && s.n_active_links >= config_.parallel_min_active);
+  // the link and node phases in one parallel region when there is enough to share: the
+  // implicit barriers of their loops and of the single order them
+  if (s.n_active_links >= config_.parallel_min_active && n_threads > 1) {
+#pragma omp parallel proc_bind(close)
+    {
+      link_phase(s, true);
+#pragma omp single
+      finish_link_phase(s);
+      node_phase(s);
+    }
+  } else {
+    link_phase(s, false);
+    finish_link_phase(s);
+    node_phase(s);
+  }
   apply_counts(s);
   ++s.tick;
   if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);

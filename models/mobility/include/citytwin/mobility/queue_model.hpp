@@ -24,8 +24,9 @@ struct QueueModelConfig {
   std::uint64_t seed = 0;                ///< seed of the merge draws at nodes
   /// [1] the link and node phases of a tick run in parallel only with at least this many active
   /// links (QueueState::n_active_links); fewer run on one thread, where the two parallel regions
-  /// of a tick cost more than the work they share. Results do not depend on it.
-  std::int64_t parallel_min_active = 16384;
+  /// of a tick cost more than the work they share (96: measured on the SUMO grids of
+  /// benchmarks/mobility, docs/models/mobility.md#traffic-flow). Results do not depend on it.
+  std::int64_t parallel_min_active = 96;
   /// Fixed-time signals gating the nodes (docs/models/mobility.md#traffic-signals), built for
   /// the network the graph views; nullptr (or a plan without gates) = no signals. Not owned:
   /// must outlive the model.
@@ -159,6 +160,8 @@ struct QueueState {
     std::vector<std::int32_t> sleepers;       ///< links its link phase sent to sleep
     std::vector<std::int32_t> candidates;     ///< incoming links of a node with a buffer to serve
     std::vector<double> weights;              ///< their merge weights
+    std::int64_t n_arrived = 0;               ///< [veh] arrivals of its link phase
+    std::int64_t n_active = 0;                ///< [1] links its link phase kept active
   };
   std::vector<ThreadScratch> scratch;  ///< one per thread of the parallel phases (step() sizes it)
 };
@@ -262,10 +265,11 @@ class QueueModel {
  private:
   void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
   void link_phase(QueueState& state, bool parallel) const;
+  void finish_link_phase(QueueState& state) const;
   std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
   bool gather_link(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t link,
                    bool parallel) const;
-  void node_phase(QueueState& state, bool parallel) const;
+  void node_phase(QueueState& state) const;
   void enter_link(QueueState& state, QueueState::ThreadScratch& scratch, std::int32_t vehicle,
                   std::int32_t link) const;
   void rebuild_active_sets(QueueState& state) const;
