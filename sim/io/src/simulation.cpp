@@ -297,8 +297,9 @@ Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
     writer_options.expected_rows = settings_.n_ticks / output_every_ticks_ + 1;
     writer_ = std::make_unique<ResultWriter>(options.output, meta, engine_->layout(), writer_options);
     if (settings_.output.city) writer_->write_city(*city_);
+    // the initial state is buffered like every step and written at the first flush (the
+    // writer's cadence: flush_every steps or flush_interval_s of wall time)
     writer_->append(0, engine_->clock().utc_s(0), engine_->state());
-    writer_->flush();
   }
 }
 
