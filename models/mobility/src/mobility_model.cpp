@@ -52,7 +52,7 @@ struct I64Field {
   const char* name;
   std::int64_t LinkQueue::*member;
 };
-const std::array<I32Field, 13> kLinkI32{{
+const std::array<I32Field, 12> kLinkI32{{
     {"q_queue_head", &LinkQueue::queue_head},
     {"q_queue_tail", &LinkQueue::queue_tail},
     {"q_queue_last_due", &LinkQueue::queue_last_due},
@@ -63,7 +63,6 @@ const std::array<I32Field, 13> kLinkI32{{
     {"q_wait_head", &LinkQueue::wait_head},
     {"q_wait_tail", &LinkQueue::wait_tail},
     {"q_n_on_link", &LinkQueue::n_on_link},
-    {"q_n_entered", &LinkQueue::n_entered},
     {"q_n_left", &LinkQueue::n_left},
     {"q_interval_volume_veh", &LinkQueue::interval_volume_veh},
 }};

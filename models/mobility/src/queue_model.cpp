@@ -314,9 +314,26 @@ bool QueueModel::done(const QueueState& state) const {
 
 void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::int32_t vehicle,
                             std::int32_t link) const {
-  // append to the link's queue; only the link's from node (or the departures) call this
+  // append to the link's queue; only the link's from node calls this (in the node phase)
   const auto v = static_cast<std::size_t>(vehicle);
   const auto l = static_cast<std::size_t>(link);
+  // the car counts on the link from now on (its room is judged with this tick's entries; cars
+  // that left it this tick free their room only at the next, see apply_counts()); an idle link
+  // becomes active, a sleeping one (cars on it, not in the set) sleeps on: the new car is
+  // behind its first car not yet due. Threads of the node phase share the words of the set
+  if (s.link[l].n_on_link == 0) {
+    const std::uint64_t bit = std::uint64_t{1} << (l % 64);
+    std::uint64_t& word = s.link_active_bits[l / 64];
+    if (t.in_parallel) {
+      const std::atomic_ref<std::uint64_t> shared(word);
+      if ((shared.fetch_or(bit, std::memory_order_relaxed) & bit) == 0) ++t.n_active;
+    } else if ((word & bit) == 0) {
+      word |= bit;
+      ++t.n_active;
+    }
+  }
+  ++s.link[l].n_on_link;
+  s.link[l].interval_occupancy_veh += s.interval_start_tick + interval_ticks_ - s.tick;
   s.vehicle[v].enter_tick = s.tick;
   s.vehicle[v].exit_tick = s.tick + entry_ticks(s, l);
   s.vehicle[v].next_vehicle_idx = -1;
@@ -331,7 +348,6 @@ void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::in
     s.vehicle[static_cast<std::size_t>(s.link[l].queue_tail)].next_vehicle_idx = vehicle;
   }
   s.link[l].queue_tail = vehicle;
-  if (s.link[l].n_entered++ == 0) t.counted_links.push_back(link);
 }
 
 void QueueModel::rebuild_active_sets(QueueState& s) const {
@@ -412,23 +428,17 @@ bool QueueModel::gather_link(QueueState& s, QueueState::ThreadScratch& t, std::s
 
 
 void QueueModel::apply_counts(QueueState& s) const {
-  // entries and exits of the node phase, on the links each thread listed (in thread order; the
-  // sums are integers and the set operations commute, so the order does not change the result);
-  // they count on the link from this tick to the interval's end (docs: #traffic-flow)
+  // exits of the node phase, on the links each thread listed (in thread order; the sums are
+  // integers and the set operations commute, so the order does not change the result): a car
+  // that left a link frees its room from the next tick on, and counts off the link from this
+  // tick to the interval's end (docs: #traffic-flow)
   const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
   for (QueueState::ThreadScratch& t : s.scratch) {
     for (const std::int32_t link : t.counted_links) {
       const auto l = static_cast<std::size_t>(link);
       LinkQueue& q = s.link[l];
-      const bool idle = q.n_on_link == 0;
-      q.n_on_link += q.n_entered - q.n_left;
-      q.interval_occupancy_veh += (q.n_entered - q.n_left) * to_end;
-      // an idle link that got cars becomes active; a sleeping one (cars on it, not in the set)
-      // sleeps on: the new car is behind its first car not yet due
-      if (idle && q.n_entered > 0 && !has_bit(s.link_active_bits, l)) {
-        set_bit(s.link_active_bits, l);
-        ++s.n_active_links;
-      }
+      q.n_on_link -= q.n_left;
+      q.interval_occupancy_veh -= q.n_left * to_end;
       // a link whose buffer the node phase emptied, with no car due and no departure waiting,
       // has nothing to do at the next link phase: it goes idle or to sleep now, as the next
       // link phase would send it (docs: #traffic-flow)
@@ -440,10 +450,11 @@ void QueueModel::apply_counts(QueueState& s) const {
           s.sleep_wheel[static_cast<std::size_t>(q.queue_next_exit_tick % kWheelSlots)].push_back(link);
         }
       }
-      q.n_entered = 0;
       q.n_left = 0;
     }
     t.counted_links.clear();
+    s.n_active_links += t.n_active;  // links the node phase made active
+    t.n_active = 0;
   }
   std::fill(s.node_active_bits.begin(), s.node_active_bits.end(), std::uint64_t{0});
 }
@@ -593,7 +604,7 @@ void QueueModel::finish_link_phase(QueueState& s) const {
   s.n_in_network -= n_arrived;
 }
 
-void QueueModel::node_phase(QueueState& s) const {
+void QueueModel::node_phase(QueueState& s, bool parallel) const {
   const std::int64_t k = s.tick;
   const double stuck_ticks = config_.stuck_time_s / config_.dt_s;
   const std::span<const std::int32_t> route = trips_.route_link_idx;
@@ -607,7 +618,7 @@ void QueueModel::node_phase(QueueState& s) const {
       const auto v = static_cast<std::size_t>(vehicle);
       const std::int32_t out = s.vehicle[v].next_link_idx;
       const auto o = static_cast<std::size_t>(out);
-      const bool room = s.link[o].n_on_link + s.link[o].n_entered < graph_link_[o].storage_veh;
+      const bool room = s.link[o].n_on_link < graph_link_[o].storage_veh;
       if (!room && signals_ != nullptr && !signals_->is_green(out, k, config_.dt_s)) {
         // a queue held by a red signal is no gridlock: the stuck clock waits for green
         s.link[i].buffer_moved_tick = k;
@@ -639,6 +650,7 @@ void QueueModel::node_phase(QueueState& s) const {
     // tick (the merge weights), the links counted on. The loop is shared among the threads of
     // the enclosing parallel region (step()); called outside one, it runs on this thread
     QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
+    t.in_parallel = parallel;
     std::vector<std::int32_t>& candidates = t.candidates;
     std::vector<double>& weights = t.weights;
 #pragma omp for schedule(static)
@@ -648,17 +660,19 @@ void QueueModel::node_phase(QueueState& s) const {
         const auto ni = static_cast<std::size_t>(w * 64 + std::countr_zero(bits));
 
         // incoming links with vehicles waiting to cross on green; on red the stuck clock stops
+        // (without branches on the flags, which follow no pattern a predictor could learn)
         std::size_t m = 0;
         for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
           const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
           const auto li = static_cast<std::size_t>(l);
-          if (s.link_buffered[li] == 0) continue;
+          std::size_t take = s.link_buffered[li];
           s.link_buffered[li] = 0;
-          if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
+          if (signals_ != nullptr && take != 0 && !signals_->is_green(l, k, config_.dt_s)) {
             s.link[li].buffer_moved_tick = k;
-            continue;
+            take = 0;
           }
-          candidates[m++] = l;
+          candidates[m] = l;
+          m += take;
         }
 
         // fair merge: draw the incoming links one by one with probability ∝ capacity
@@ -700,7 +714,7 @@ void QueueModel::node_phase(QueueState& s) const {
           if (s.link_waiting[o] == 0) continue;
           s.link_waiting[o] = 0;
           while (s.link[o].wait_head >= 0 &&
-                 s.link[o].n_on_link + s.link[o].n_entered < graph_link_[o].storage_veh) {
+                 s.link[o].n_on_link < graph_link_[o].storage_veh) {
             const std::int32_t vehicle = s.link[o].wait_head;
             s.link[o].wait_head = s.vehicle[static_cast<std::size_t>(vehicle)].next_vehicle_idx;
             if (s.link[o].wait_head < 0) s.link[o].wait_tail = -1;
@@ -805,12 +819,12 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
       link_phase(s, true);
 #pragma omp single
       finish_link_phase(s);
-      node_phase(s);
+      node_phase(s, true);
     }
   } else {
     link_phase(s, false);
     finish_link_phase(s);
-    node_phase(s);
+    node_phase(s, false);
   }
   apply_counts(s);
   ++s.tick;

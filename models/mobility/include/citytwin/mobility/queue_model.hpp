@@ -69,7 +69,6 @@ struct alignas(64) LinkQueue {
   std::int32_t buffer_tail = -1;     ///< last vehicle in the buffer
   std::int32_t n_buffer = 0;         ///< [veh] vehicles in the buffer
   std::int32_t n_on_link = 0;        ///< [veh] vehicles in queue and buffer
-  std::int32_t n_entered = 0;        ///< [veh] entries this tick (written by the from node)
   std::int32_t n_left = 0;           ///< [veh] exits this tick (written by the to node)
   std::int32_t wait_head = -1;       ///< first departing vehicle waiting to enter
   std::int32_t wait_tail = -1;       ///< last departing vehicle waiting to enter
@@ -156,12 +155,13 @@ struct QueueState {
   std::vector<std::vector<std::int32_t>> sleep_wheel;
   /// Scratch of one tick for one thread (not part of the state proper).
   struct ThreadScratch {
-    std::vector<std::int32_t> counted_links;  ///< links whose n_entered or n_left it raised from 0
+    std::vector<std::int32_t> counted_links;  ///< links whose n_left it raised from 0
     std::vector<std::int32_t> sleepers;       ///< links its link phase sent to sleep
     std::vector<std::int32_t> candidates;     ///< incoming links of a node with a buffer to serve
     std::vector<double> weights;              ///< their merge weights
     std::int64_t n_arrived = 0;               ///< [veh] arrivals of its link phase
-    std::int64_t n_active = 0;                ///< [1] links its link phase kept active
+    std::int64_t n_active = 0;  ///< [1] links its link phase kept active / its node phase woke
+    bool in_parallel = false;   ///< its node phase shares the active set with other threads
   };
   std::vector<ThreadScratch> scratch;  ///< one per thread of the parallel phases (step() sizes it)
 };
@@ -269,7 +269,7 @@ class QueueModel {
   std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
   bool gather_link(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t link,
                    bool parallel) const;
-  void node_phase(QueueState& state) const;
+  void node_phase(QueueState& state, bool parallel) const;
   void enter_link(QueueState& state, QueueState::ThreadScratch& scratch, std::int32_t vehicle,
                   std::int32_t link) const;
   void rebuild_active_sets(QueueState& state) const;
