@@ -27,6 +27,7 @@ citytwin_bench_mobility:
 
   /usr/bin/python3 benchmarks/mobility/compare_sumo.py --build build [--cases 20,50]
       [--threads 1,2] [--cli-threads 1,2] [--repeat 1] [--no-signals-on] [--omp-passive]
+      [--no-omp-bind]
       [--cli-loop-estimate]
 """
 
@@ -323,9 +324,15 @@ def main():
     ap.add_argument("--omp-passive", action="store_true",
                     help="OMP_WAIT_POLICY=passive for citytwin (idle threads sleep instead of spinning: "
                          "much faster on 2 threads when the cores are shared with other jobs)")
+    ap.add_argument("--no-omp-bind", action="store_true",
+                    help="leave citytwin's OpenMP threads unbound (by default OMP_PROC_BIND=close, "
+                         "as for any dedicated multi-threaded run: unbound, the scheduler may put "
+                         "both threads on one core)")
     args = ap.parse_args()
     if args.omp_passive:
         os.environ["OMP_WAIT_POLICY"] = "passive"
+    if not args.no_omp_bind:
+        os.environ.setdefault("OMP_PROC_BIND", "close")
 
     build = (REPO / args.build).resolve() if not Path(args.build).is_absolute() else Path(args.build)
     for tool in ("sumo", "netgenerate", "duarouter"):

@@ -340,8 +340,15 @@ void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::in
   // an idle link whose queue was empty at a link phase since its credit was last updated had
   // its credit reset to full there (docs: #traffic-flow)
   if (s.link[l].queue_tail < 0 && s.tick > s.link[l].flow_credit_tick) s.link[l].flow_credit_veh = kFullFlowCredit;
-  // the first car not yet due when all before it are (or the queue is empty)
-  if (s.link[l].queue_last_due == s.link[l].queue_tail) s.link[l].queue_next_exit_tick = s.vehicle[v].exit_tick;
+  // the first car not yet due when all before it are (or the queue is empty); a link asleep
+  // behind a red signal with all its cars due wakes when this one becomes due, if before green
+  if (s.link[l].queue_last_due == s.link[l].queue_tail) {
+    s.link[l].queue_next_exit_tick = s.vehicle[v].exit_tick;
+    if (s.link[l].queue_tail >= 0 && s.vehicle[v].exit_tick < s.link[l].wake_tick) {
+      s.link[l].wake_tick = s.vehicle[v].exit_tick;
+      t.sleepers.push_back(link);
+    }
+  }
   if (s.link[l].queue_tail < 0) {
     s.link[l].queue_head = vehicle;
   } else {
@@ -351,7 +358,8 @@ void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::in
 }
 
 void QueueModel::rebuild_active_sets(QueueState& s) const {
-  // a link is active while it holds or awaits cars or its credit is not yet back at full
+  // every link holding or awaiting cars is active (visited at the next tick, it goes back to
+  // sleep if it has nothing to do); the derived per-link values are recomputed
   const auto nl = static_cast<std::size_t>(graph_.n_links());
   s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
@@ -361,6 +369,8 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
   for (std::size_t l = 0; l < nl; ++l) {
     s.link[l].queue_next_exit_tick = kNoExit;
+    s.link[l].wake_tick = kNoExit;
+    s.link[l].red_blocked = 0;
     const std::int32_t v = s.link[l].queue_last_due < 0
                                ? s.link[l].queue_head
                                : s.vehicle[static_cast<std::size_t>(s.link[l].queue_last_due)].next_vehicle_idx;
@@ -381,7 +391,7 @@ void QueueModel::wake_links(QueueState& s) const {
   for (const std::int32_t link : slot) {
     const auto l = static_cast<std::size_t>(link);
     if (has_bit(s.link_active_bits, l) || s.link[l].queue_head < 0) continue;
-    const std::int64_t wake = s.link[l].queue_next_exit_tick;
+    const std::int64_t wake = s.link[l].wake_tick;
     if (wake <= k) {
       set_bit(s.link_active_bits, l);
       ++s.n_active_links;
@@ -420,6 +430,17 @@ bool QueueModel::gather_link(QueueState& s, QueueState::ThreadScratch& t, std::s
   if (q.buffer_head >= 0 || q.wait_head >= 0) return true;
   if (q.queue_head < 0) return false;
   if (q.n_queue_due == 0) {
+    s.link[l].wake_tick = q.queue_next_exit_tick;
+    t.sleepers.push_back(static_cast<std::int32_t>(l));
+    return false;
+  }
+  if (q.red_blocked != 0) {
+    // its head waits for green: nothing moves before the next green tick, and a visit every
+    // tick would only see more cars become due, which the link wakes for (so that each is
+    // counted as queued from its own tick)
+    s.link[l].wake_tick = std::min(q.queue_next_exit_tick,
+                                   signals_->next_green_tick(static_cast<std::int64_t>(l), s.tick,
+                                                             config_.dt_s));
     t.sleepers.push_back(static_cast<std::int32_t>(l));
     return false;
   }
@@ -447,7 +468,8 @@ void QueueModel::apply_counts(QueueState& s) const {
         s.link_active_bits[l / 64] &= ~(std::uint64_t{1} << (l % 64));
         --s.n_active_links;
         if (q.queue_head >= 0) {
-          s.sleep_wheel[static_cast<std::size_t>(q.queue_next_exit_tick % kWheelSlots)].push_back(link);
+          q.wake_tick = q.queue_next_exit_tick;
+          s.sleep_wheel[static_cast<std::size_t>(q.wake_tick % kWheelSlots)].push_back(link);
         }
       }
       q.n_left = 0;
@@ -455,6 +477,7 @@ void QueueModel::apply_counts(QueueState& s) const {
     t.counted_links.clear();
     s.n_active_links += t.n_active;  // links the node phase made active
     t.n_active = 0;
+    file_sleepers(s, t);  // red-held links that must wake earlier for a car that entered
   }
   std::fill(s.node_active_bits.begin(), s.node_active_bits.end(), std::uint64_t{0});
 }
@@ -512,11 +535,16 @@ std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t t
   const bool red = signals_ != nullptr && !signals_->is_green(li, k, config_.dt_s);
   double credit_veh =
       s.link[l].flow_credit_veh == kFullFlowCredit ? rate.credit_max_veh : s.link[l].flow_credit_veh;
+  s.link[l].red_blocked = 0;
   while (s.link[l].n_queue_due > 0 && credit_veh >= 1.0 - kTickEps) {
     const std::int32_t h = s.link[l].queue_head;
     const auto hv = static_cast<std::size_t>(h);
     const bool last_link = s.vehicle[hv].next_link_idx < 0;
-    if (!last_link && (red || static_cast<double>(s.link[l].n_buffer) >= rate.buffer_veh)) break;
+    if (!last_link && red) {
+      s.link[l].red_blocked = 1;
+      break;
+    }
+    if (!last_link && static_cast<double>(s.link[l].n_buffer) >= rate.buffer_veh) break;
     s.link[l].queue_head = s.vehicle[hv].next_vehicle_idx;
     if (s.link[l].queue_head < 0) s.link[l].queue_tail = -1;
     if (--s.link[l].n_queue_due == 0) s.link[l].queue_last_due = -1;
@@ -583,6 +611,16 @@ void QueueModel::link_phase(QueueState& s, bool parallel) const {
   }
 }
 
+void QueueModel::file_sleepers(QueueState& s, QueueState::ThreadScratch& t) const {
+  // the links a thread sent to sleep (or must wake earlier), filed under their wake tick
+  for (const std::int32_t link : t.sleepers) {
+    const std::int64_t wake = s.link[static_cast<std::size_t>(link)].wake_tick;
+    if (wake == std::numeric_limits<std::int64_t>::max()) continue;  // until a car enters
+    s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
+  }
+  t.sleepers.clear();
+}
+
 void QueueModel::finish_link_phase(QueueState& s) const {
   // the threads' counts, in thread order, and the links they sent to sleep, filed under the
   // exit tick of their first car not yet due
@@ -593,11 +631,7 @@ void QueueModel::finish_link_phase(QueueState& s) const {
     n_active += t.n_active;
     t.n_arrived = 0;
     t.n_active = 0;
-    for (const std::int32_t link : t.sleepers) {
-      const std::int64_t wake = s.link[static_cast<std::size_t>(link)].queue_next_exit_tick;
-      s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
-    }
-    t.sleepers.clear();
+    file_sleepers(s, t);
   }
   s.n_active_links = n_active;
   s.n_arrived += n_arrived;
@@ -814,7 +848,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   // the link and node phases in one parallel region when there is enough to share: the
   // implicit barriers of their loops and of the single order them
   if (s.n_active_links >= config_.parallel_min_active && n_threads > 1) {
-#pragma omp parallel proc_bind(close)
+#pragma omp parallel
     {
       link_phase(s, true);
 #pragma omp single

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,39 @@ void add_gate(SignalPlan& plan, std::int32_t link, std::int32_t node, double cyc
 }
 
 }  // namespace
+
+std::int64_t SignalPlan::next_green_tick(std::int64_t link_idx, std::int64_t tick,
+                                         double dt_s) const {
+  if (link_gate.empty() || link_gate[static_cast<std::size_t>(link_idx)] < 0) return tick + 1;
+  const auto gi = static_cast<std::size_t>(link_gate[static_cast<std::size_t>(link_idx)]);
+  const std::int64_t first = green_begin[gi];
+  const std::int64_t last = green_begin[gi + 1];
+  if (first == last) return std::numeric_limits<std::int64_t>::max();
+  // the next window start after the cycle position of the next tick (or the first window of the
+  // next cycle), as a time, then as a whole tick
+  const double next_s = static_cast<double>(tick + 1) * dt_s;
+  const double cycle = cycle_s[gi];
+  double pos_s = next_s - offset_s[gi];
+  pos_s -= std::floor(pos_s / cycle) * cycle;
+  if (pos_s >= cycle) pos_s -= cycle;
+  if (pos_s < 0.0) pos_s += cycle;
+  double wait_s = green_start_s[static_cast<std::size_t>(first)] + cycle - pos_s;
+  for (std::int64_t w = first; w < last; ++w) {
+    const auto wi = static_cast<std::size_t>(w);
+    if (pos_s < green_end_s[wi]) {
+      wait_s = std::max(0.0, green_start_s[wi] - pos_s);
+      break;
+    }
+  }
+  std::int64_t t = tick + 1 +
+                   std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(wait_s / dt_s)) - 1);
+  // rounding: step to the exact first green tick. A cycle of ticks bounds the search; a plan
+  // whose short windows no tick start meets within it returns the bound, a tick that is not
+  // green (callers then simply ask again from there)
+  const auto bound = t + static_cast<std::int64_t>(std::ceil(cycle / dt_s)) + 2;
+  while (t < bound && !is_green(link_idx, t, dt_s)) ++t;
+  return t;
+}
 
 double SignalPlan::green_fraction(std::int64_t link_idx) const {
   if (link_gate.empty()) return 1.0;

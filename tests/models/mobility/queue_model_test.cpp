@@ -11,6 +11,7 @@
 
 #include <citytwin/mobility/queue_model.hpp>
 #include <citytwin/mobility/router.hpp>
+#include <citytwin/mobility/signals.hpp>
 #include <citytwin/sim/parallel.hpp>
 #include <citytwin/sim/rng.hpp>
 
@@ -373,16 +374,18 @@ TEST(QueueModelTest, GridCityEveryTripArrivesAndThreadsAgree) {
   EXPECT_EQ(one.trips.arrival_s, model.run().trips.arrival_s);
 }
 
-TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
-  // a congested 10 × 10 grid (3,000 trips in 10 min), 300 s intervals, stopped mid-interval by
-  // end_time_s. Reference: the statistics the model had before the active sets, sampled here
-  // from the state after every tick over all links (Σ n_on_link, Σ due + buffered cars)
+// a congested 10 × 10 grid (3,000 trips in 10 min), 300 s intervals, stopped mid-interval by
+// end_time_s, with `signals` gating its nodes (or none). Reference: the statistics the model had
+// before the active sets, sampled here from the state after every tick over all links
+// (Σ n_on_link, Σ due + buffered cars)
+void check_active_sets_against_a_full_sweep(const SignalPlan* signals) {
   OwnedGraph g = grid_city(10, 10, 100.0);
   const LinkGraph view = g.view();
   const Trips trips = grid_trips(view, 3000, 600.0, 42);
   QueueModelConfig config;
   config.interval_s = 300.0;
   config.end_time_s = 700.0;  // mid-interval, while cars are still out
+  config.signals = signals;
   const QueueModel model(view, trips, config);
   const auto nl = static_cast<std::size_t>(view.n_links());
 
@@ -415,10 +418,16 @@ TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
         queued[l] += s.link[l].n_queue_due + s.link[l].n_buffer;
         ASSERT_EQ(s.link[l].n_left, 0);
         // a link outside the active set is idle (no cars) or asleep (no car due before its
-        // next exit tick); either way nothing to serve, and a credit that is full or as of an
-        // earlier tick (regained when the link is next visited)
+        // next exit tick, or its due cars held by a red signal until its wake tick); either way
+        // nothing to serve, and a credit that is full or as of an earlier tick (regained when
+        // the link is next visited)
         if (((s.link_active_bits[l / 64] >> (l % 64)) & 1U) == 0) {
-          ASSERT_EQ(s.link[l].n_queue_due, 0);
+          if (s.link[l].n_queue_due != 0) {
+            ASSERT_NE(signals, nullptr);
+            ASSERT_EQ(s.link[l].red_blocked, 1);
+            ASSERT_GE(s.link[l].wake_tick, s.tick);
+            ASSERT_LE(s.link[l].wake_tick, s.link[l].queue_next_exit_tick);
+          }
           ASSERT_EQ(s.link[l].n_buffer, 0);
           ASSERT_LT(s.link[l].wait_head, 0);
           ASSERT_TRUE(s.link[l].flow_credit_veh == kFullFlowCredit || s.link[l].flow_credit_tick < s.tick);
@@ -482,6 +491,33 @@ TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
   EXPECT_EQ(reloaded.queue_veh,
             std::vector<double>(want_queue.begin(),
                                 want_queue.begin() + static_cast<std::ptrdiff_t>(n_full)));
+}
+
+TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
+  check_active_sets_against_a_full_sweep(nullptr);
+}
+
+TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweepWithSignals) {
+  // every link gated at its to-node: a 60 s cycle, east-west links (the first two of each
+  // node's four) green [0, 30), north-south ones [30, 60), offsets spread over the nodes, so
+  // links held by red sleep until green or until their next car is due
+  OwnedGraph g = grid_city(10, 10, 100.0);
+  const auto nl = static_cast<std::int32_t>(g.from_node_idx.size());
+  SignalPlan plan;
+  plan.link_gate.resize(static_cast<std::size_t>(nl));
+  for (std::int32_t l = 0; l < nl; ++l) {
+    const auto li = static_cast<std::size_t>(l);
+    plan.link_gate[li] = l;
+    plan.gate_link_idx.push_back(l);
+    plan.gate_node_idx.push_back(g.to_node_idx[li]);
+    plan.cycle_s.push_back(60.0);
+    plan.offset_s.push_back(static_cast<double>((7 * g.to_node_idx[li]) % 60));
+    const bool east_west = l % 4 < 2;
+    plan.green_start_s.push_back(east_west ? 0.0 : 30.0);
+    plan.green_end_s.push_back(east_west ? 30.0 : 60.0);
+    plan.green_begin.push_back(static_cast<std::int64_t>(plan.green_start_s.size()));
+  }
+  check_active_sets_against_a_full_sweep(&plan);
 }
 
 TEST(QueueModelTest, BadTripsAreNamed) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -62,6 +63,33 @@ TEST(SignalPlanTest, IsGreenFollowsCycleAndOffset) {
   EXPECT_DOUBLE_EQ(plan.green_fraction(0), 0.5);
   EXPECT_DOUBLE_EQ(plan.green_fraction(1), 1.0);
   EXPECT_EQ(plan.n_gated_links(), 1);
+}
+
+TEST(SignalPlanTest, NextGreenTickIsTheFirstGreenTickAfter) {
+  // cycle 60 s from 20 s, green [0, 30) and [40, 45): green ticks 0..4, 20..49, 60..64,
+  // 80..109, ...
+  const SignalPlan plan = single_gate(2, 0, 1, 60.0, 20.0, {{0.0, 30.0}, {40.0, 45.0}});
+  EXPECT_EQ(plan.next_green_tick(0, 0, 1.0), 1);
+  EXPECT_EQ(plan.next_green_tick(0, 4, 1.0), 20);
+  EXPECT_EQ(plan.next_green_tick(0, 25, 1.0), 26);   // green already: the next tick
+  EXPECT_EQ(plan.next_green_tick(0, 49, 1.0), 60);   // the second window
+  EXPECT_EQ(plan.next_green_tick(0, 64, 1.0), 80);   // the next cycle
+  EXPECT_EQ(plan.next_green_tick(1, 64, 1.0), 65);   // an ungated link
+  // offset 0.5 s: green [10.5, 20.5) s, the ticks 11..20 (tick k starts at k s)
+  const SignalPlan half = single_gate(2, 0, 1, 60.0, 0.5, {{10.0, 20.0}});
+  EXPECT_EQ(half.next_green_tick(0, 0, 1.0), 11);
+  EXPECT_EQ(half.next_green_tick(0, 20, 1.0), 71);
+  // dt 2 s: ticks start at even seconds; green [10.5, 20.5) s holds ticks 6..10 (12..20 s)
+  EXPECT_EQ(half.next_green_tick(0, 0, 2.0), 6);
+  // a gate never green
+  SignalPlan none = single_gate(2, 0, 1, 60.0, 0.0, {});
+  EXPECT_EQ(none.next_green_tick(0, 5, 1.0), std::numeric_limits<std::int64_t>::max());
+  // agreement with is_green over two cycles from every tick
+  for (std::int64_t k = 0; k < 200; ++k) {
+    std::int64_t want = k + 1;
+    while (!plan.is_green(0, want, 1.0)) ++want;
+    ASSERT_EQ(plan.next_green_tick(0, k, 1.0), want) << "tick " << k;
+  }
 }
 
 TEST(SignalPlanTest, ValidateNamesTheBadGate) {

@@ -72,6 +72,9 @@ struct alignas(64) LinkQueue {
   std::int32_t n_left = 0;           ///< [veh] exits this tick (written by the to node)
   std::int32_t wait_head = -1;       ///< first departing vehicle waiting to enter
   std::int32_t wait_tail = -1;       ///< last departing vehicle waiting to enter
+  /// 1 when the last visit stopped at a through car held by a red signal (derived, not part of
+  /// the state proper): such a link sleeps until green or until its next car becomes due
+  std::int32_t red_blocked = 0;
   /// [1] tick of the link phase flow_credit_veh is as of: a link asleep or idle regains the
   /// credit of the ticks it missed when it is next visited (or, idle, when a car enters)
   std::int64_t flow_credit_tick = -1;
@@ -84,6 +87,8 @@ struct alignas(64) LinkQueue {
   /// at its cap
   double flow_credit_veh = kFullFlowCredit;
   std::int64_t buffer_moved_tick = 0;       ///< [1] tick the buffer last moved
+  /// [1] tick a sleeping link wakes at (derived, set when it is filed in the sleep wheel)
+  std::int64_t wake_tick = std::numeric_limits<std::int64_t>::max();
   std::int32_t interval_volume_veh = 0;     ///< [veh] vehicles that left the link
   std::int64_t interval_time_ticks = 0;     ///< [1] sum of their ticks on the link
   /// [veh] sum over the interval's ticks of n_on_link, kept projected to the interval's end:
@@ -150,8 +155,9 @@ struct QueueState {
   /// link_buffered, for the out-links of a node)
   std::vector<std::uint8_t> link_waiting;
   std::int64_t n_active_links = 0;              ///< [1] links in link_active_bits (about)
-  /// links asleep (cars on them, none due, nothing to serve) by the tick their first car
-  /// becomes due (queue_next_exit_tick), slot tick % size; may hold stale entries
+  /// links asleep by the tick they wake at (LinkQueue::wake_tick: the tick their first car not
+  /// yet due becomes due, or, held by a red signal, the next green tick if that is earlier),
+  /// slot tick % size; may hold stale entries
   std::vector<std::vector<std::int32_t>> sleep_wheel;
   /// Scratch of one tick for one thread (not part of the state proper).
   struct ThreadScratch {
@@ -266,6 +272,7 @@ class QueueModel {
   void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
   void link_phase(QueueState& state, bool parallel) const;
   void finish_link_phase(QueueState& state) const;
+  void file_sleepers(QueueState& state, QueueState::ThreadScratch& scratch) const;
   std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
   bool gather_link(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t link,
                    bool parallel) const;

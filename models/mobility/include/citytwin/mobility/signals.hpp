@@ -65,6 +65,14 @@ struct SignalPlan {
     return is_green_at(link_idx, static_cast<double>(tick) * dt_s);
   }
 
+  /// The first tick after `tick` at which is_green(link_idx, ·, dt_s) holds: `tick` + 1 for an
+  /// ungated link, int64 max for a gate without green windows. Exact: the tick found from the
+  /// cycle position is checked with is_green() and moved on while it fails, for at most one
+  /// cycle (a plan whose windows are shorter than a tick may then return a tick that is not
+  /// green, never one after the first green tick).
+  [[nodiscard]] std::int64_t next_green_tick(std::int64_t link_idx, std::int64_t tick,
+                                             double dt_s) const;
+
   /// [1] share of the cycle that link `link_idx` is green; 1 for ungated links.
   [[nodiscard]] double green_fraction(std::int64_t link_idx) const;
 };
