@@ -37,6 +37,7 @@ Engine::Engine(Clock clock, std::vector<std::unique_ptr<Model>> models, const Ci
   }
 
   written_.assign(static_cast<std::size_t>(layout_.n_columns()), 0);
+  changed_.assign(static_cast<std::size_t>(layout_.n_columns()), 1);
   for (ColumnId id = 0; id < layout_.n_columns(); ++id) {
     if (layout_.spec(id).input) input_columns_.push_back(id);
   }
@@ -79,17 +80,26 @@ void Engine::step() {
   std::vector<std::size_t> ran;
   StepContext ctx;
   bool have_ctx = false;
-  for (std::size_t m = 0; m < models_.size(); ++m) {
-    const Model& model = *models_[m];
-    if (tick_ % model.period_ticks() != 0) continue;
-    if (!have_ctx) {
-      ctx = context(tick_, model);
-      have_ctx = true;
+  try {
+    for (std::size_t m = 0; m < models_.size(); ++m) {
+      const Model& model = *models_[m];
+      if (tick_ % model.period_ticks() != 0) continue;
+      if (!have_ctx) {
+        ctx = context(tick_, model);
+        have_ctx = true;
+      }
+      ctx.period_ticks = model.period_ticks();
+      StateWriter writer(next_, layout_, model.name(), written_);
+      model.step(ctx, now_, writer);
+      ran.push_back(m);
     }
-    ctx.period_ticks = model.period_ticks();
-    StateWriter writer(next_, layout_, model.name(), written_);
-    model.step(ctx, now_, writer);
-    ran.push_back(m);
+  } catch (...) {
+    // a failed tick leaves `next` equal to `now` again (the columns the models had taken hold
+    // partial writes), so that the state stays that of the last completed tick
+    for (ColumnId id = 0; id < layout_.n_columns(); ++id) {
+      if (written_[static_cast<std::size_t>(id)] != 0) next_.copy_column_from(now_, id);
+    }
+    throw;
   }
   // phase 2: commit the written columns; a column no model took for writing is unchanged in
   // `next`, which equalled `now` before the tick
@@ -108,6 +118,7 @@ void Engine::step() {
   for (std::int64_t i = 0; i < n_committed; ++i) {
     now_.copy_column_from(next_, committed_[static_cast<std::size_t>(i)]);
   }
+  for (const ColumnId id : committed_) changed_[static_cast<std::size_t>(id)] = 1;
   ++tick_;
 }
 
@@ -125,7 +136,12 @@ void* Engine::input_data(ColumnId id) {
   if (id < 0 || id >= layout_.n_columns() || !layout_.spec(id).input) {
     throw std::invalid_argument("column " + std::to_string(id) + " is not an input column");
   }
+  changed_[static_cast<std::size_t>(id)] = 1;  // handed out for writing
   return now_.data(id);
+}
+
+void Engine::clear_columns_changed() {
+  std::fill(changed_.begin(), changed_.end(), std::uint8_t{0});
 }
 
 std::vector<std::pair<std::string, std::string>> Engine::summaries() const {
@@ -156,6 +172,7 @@ void Engine::restore(const Checkpoint& checkpoint) {
   now_ = checkpoint.state;
   next_ = checkpoint.state;
   tick_ = checkpoint.tick;
+  std::fill(changed_.begin(), changed_.end(), std::uint8_t{1});
 }
 
 }  // namespace citytwin::sim

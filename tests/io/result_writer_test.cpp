@@ -859,5 +859,36 @@ TEST_F(ResultWriterTest, SnapshotColumnsHoldTheLastFlushedStep) {
   EXPECT_EQ(read_doubles(file.get(), "/solar/time").size(), 3u);
 }
 
+TEST_F(ResultWriterTest, SnapshotsFollowTheChangedFlags) {
+  // a snapshot whose column is flagged unchanged keeps what was buffered (the state may hold
+  // anything then, as long as the flags are right); flagged changed, it takes the state's values
+  sim::StateLayout layout;
+  layout.add_dim({"solar", "roof_face", {11, 12}, "roof face id"});
+  sim::ColumnSpec spec{"solar", "annual_yield_kwh", {}, "roof_face", 0, "kWh", "yield so far"};
+  spec.output = sim::Output::kSnapshot;
+  const auto yield = layout.add<double>(spec);
+  const fs::path path = dir_ / "flags.h5";
+  sim::State state(layout);
+  const std::vector<std::uint8_t> changed{1};
+  const std::vector<std::uint8_t> unchanged{0};
+  const auto write = [&](const fs::path& file_path, const std::vector<std::uint8_t>& last) {
+    ResultWriter writer(file_path, test_metadata(), layout, count_options(1));
+    state.get_mutable(yield)[0] = 7.0;
+    state.get_mutable(yield)[1] = 8.0;
+    writer.append(0, kStartUtcS, state, unchanged);  // the first append always takes the values
+    state.get_mutable(yield)[0] = -1.0;
+    writer.append(1, kStartUtcS + kDtS, state, last);
+    EXPECT_THROW(writer.append(2, kStartUtcS + 2 * kDtS, state, std::vector<std::uint8_t>{1, 1}),
+                 std::invalid_argument);
+    writer.close(true);
+  };
+  write(path, unchanged);
+  write(dir_ / "flags_changed.h5", changed);
+  const TestHid kept = open_file(path);
+  EXPECT_EQ(read_doubles(kept.get(), "/solar/annual_yield_kwh"), (std::vector<double>{7.0, 8.0}));
+  const TestHid taken = open_file(dir_ / "flags_changed.h5");
+  EXPECT_EQ(read_doubles(taken.get(), "/solar/annual_yield_kwh"), (std::vector<double>{-1.0, 8.0}));
+}
+
 }  // namespace
 }  // namespace citytwin::io

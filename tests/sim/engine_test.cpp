@@ -1,5 +1,7 @@
 #include <citytwin/sim/engine.hpp>
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 
 #include <citytwin/sim/parallel.hpp>
@@ -83,6 +85,48 @@ TEST(Engine, CommitsTheColumnsAStepWroteAndKeepsInputsSetBetweenSteps) {
   EXPECT_EQ(engine.state().get(model->even_)[1], 4.0);
   engine.step();  // tick 5: even_tick stays 4
   EXPECT_EQ(engine.state().get(model->even_)[0], 4.0);
+}
+
+// writes its column, then fails at tick `fail_tick` after writing it again
+class FailingModel : public Model {
+ public:
+  explicit FailingModel(std::int64_t fail_tick) : fail_tick_(fail_tick) {}
+  [[nodiscard]] std::string_view name() const override { return "failing"; }
+  [[nodiscard]] int period_ticks() const override { return 1; }
+  void declare(StateLayout& layout) override {
+    layout.add_dim({"failing", "cell", {1}, "cell id"});
+    value_ = layout.add<double>({"failing", "value", {}, "cell", 0, "1", "tick count"});
+  }
+  void step(const StepContext& ctx, const State& now, StateWriter& next) const override {
+    next.get(value_)[0] = now.get(value_)[0] + 1.0;
+    if (ctx.tick == fail_tick_) throw std::runtime_error("failed on purpose");
+  }
+  Column<double> value_;
+
+ private:
+  std::int64_t fail_tick_;
+};
+
+TEST(Engine, AFailedTickLeavesTheStateOfTheLastCompletedTick) {
+  std::vector<std::unique_ptr<Model>> models;
+  models.push_back(std::make_unique<FailingModel>(2));
+  const auto* model = static_cast<const FailingModel*>(models.front().get());
+  Engine engine(Clock(0, 60, 10, "UTC"), std::move(models), nullptr, 1);
+  engine.step();
+  engine.step();
+  EXPECT_TRUE(engine.columns_changed()[static_cast<std::size_t>(model->value_.id)] != 0);
+  engine.clear_columns_changed();
+  EXPECT_THROW(engine.step(), std::runtime_error);
+  EXPECT_EQ(engine.tick(), 2);
+  EXPECT_EQ(engine.state().get(model->value_)[0], 2.0);
+  EXPECT_EQ(engine.columns_changed()[static_cast<std::size_t>(model->value_.id)], 0);
+  // a checkpoint now holds the last completed tick, and next equals now again: a restored
+  // engine steps from it (the model still fails at tick 2)
+  const Checkpoint saved = engine.checkpoint();
+  EXPECT_EQ(saved.state.get(model->value_)[0], 2.0);
+  engine.restore(saved);
+  EXPECT_THROW(engine.step(), std::runtime_error);
+  EXPECT_EQ(engine.state().get(model->value_)[0], 2.0);
 }
 
 TEST(Engine, PeriodSkipsTicks) {

@@ -1101,6 +1101,9 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   const std::int64_t target_tick = (ctx.tick + ctx.period_ticks) * ctx.dt_s;
   // stepping on after the last arrival closes the link intervals (an empty network jumps)
   while (s.tick < target_tick && s.tick < d.end_tick) queue.step(s, stats);
+  // credits as of the step's last tick, so that a capacity a script sets before the next step
+  // applies from that step on only
+  queue.settle_flow_credits(s);
   store_queue_state(c, d, s, next, &now);
   if (d.counts) update_counts(c, d, stats, s.tick, now, next);
 

@@ -222,7 +222,36 @@ void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
                  ": capacity_veh_per_h must be in (0, 1e9] (got " +
                  std::to_string(capacity_veh_per_h) + ")");
   }
+  if (s.link.size() > l) settle_flow_credit(s, l);
   s.link_capacity_veh_per_h[l] = capacity_veh_per_h;
+}
+
+void QueueModel::settle_flow_credit(QueueState& s, std::size_t l) const {
+  // the link phases the link missed up to tick − 1, as in link_visit(): an empty queue seen at
+  // one of them refilled the credit (no car left the queue since, so it was empty at all of
+  // them), otherwise each added C_l up to the cap
+  LinkQueue& q = s.link[l];
+  const std::int64_t until = s.tick - 1;
+  if (q.flow_credit_veh == kFullFlowCredit || q.flow_credit_tick >= until) return;
+  if (q.queue_head < 0) {
+    q.flow_credit_veh = kFullFlowCredit;
+  } else {
+    const LinkRate rate = link_rate(s, l);
+    double credit_veh = q.flow_credit_veh;
+    for (std::int64_t j = q.flow_credit_tick; j < until; ++j) {
+      credit_veh = std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
+      if (credit_veh == rate.credit_max_veh) break;
+    }
+    q.flow_credit_veh = credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
+  }
+  q.flow_credit_tick = until;
+}
+
+void QueueModel::settle_flow_credits(QueueState& s) const {
+  if (s.link.size() != static_cast<std::size_t>(graph_.n_links())) {
+    bad_argument("settle_flow_credits: the state has no link records; use initial_state()");
+  }
+  for (std::size_t l = 0; l < s.link.size(); ++l) settle_flow_credit(s, l);
 }
 
 void QueueModel::check_link_parameters(const QueueState& s) const {

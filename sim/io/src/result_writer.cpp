@@ -8,7 +8,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <functional>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -399,10 +398,10 @@ struct ResultWriter::Impl {
     std::size_t row_bytes = 0;      // [B] one output step
     std::vector<std::byte> buffer;  // flush_every rows (one row for a snapshot)
     bool snapshot = false;          // an (entity) variable rewritten at each flush
-    // a snapshot's hash when last written (std::hash of its bytes): an unchanged snapshot is not
-    // compressed and written again
-    std::size_t written_hash = 0;
-    bool written = false;
+    // a snapshot: its buffer holds values not yet written (set by append() when the column
+    // changed, or at the first append)
+    bool dirty = false;
+    bool buffered = false;  // append() filled the buffer at least once
     Hid dataset;
   };
 
@@ -887,15 +886,12 @@ void ResultWriter::Impl::flush() {
       bytes_written += 16 * n_buffered;
       for (OutputVariable& var : group.variables) {
         if (var.snapshot) {
-          const std::size_t hash = std::hash<std::string_view>{}(std::string_view(
-              reinterpret_cast<const char*>(var.buffer.data()), var.buffer.size()));
-          if (var.n_entities > 0 && (!var.written || hash != var.written_hash)) {
+          if (var.n_entities > 0 && var.dirty) {
             expect_ok(H5Dwrite(var.dataset.get(), var.mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                var.buffer.data()),
                       "writing " + group.model + "/" + var.name);
-            var.written_hash = hash;
-            var.written = true;
           }
+          var.dirty = false;
           bytes_written += static_cast<std::int64_t>(var.row_bytes);
           continue;
         }
@@ -983,9 +979,15 @@ void ResultWriter::write_city(const sim::City& city) {
   guarded(impl_->partial, "writing /city", [&] { impl_->write_city(city); });
 }
 
-void ResultWriter::append(std::int64_t tick, std::int64_t utc_s, const sim::State& state) {
+void ResultWriter::append(std::int64_t tick, std::int64_t utc_s, const sim::State& state,
+                          std::span<const std::uint8_t> changed) {
   Impl& w = *impl_;
   if (w.closed) throw std::logic_error("ResultWriter::append after close()");
+  if (!changed.empty() && static_cast<sim::ColumnId>(changed.size()) != state.n_columns()) {
+    throw std::invalid_argument("ResultWriter::append: changed needs one flag per column (got " +
+                                std::to_string(changed.size()) + " for " +
+                                std::to_string(state.n_columns()) + ")");
+  }
   if (tick <= w.last_tick) {
     throw std::invalid_argument("ResultWriter::append: tick must increase (got " +
                                 std::to_string(tick) + " after " + std::to_string(w.last_tick) +
@@ -1000,8 +1002,17 @@ void ResultWriter::append(std::int64_t tick, std::int64_t utc_s, const sim::Stat
         throw std::invalid_argument("ResultWriter::append: state does not match the layout at '" +
                                     group.model + "." + var.name + "'");
       }
-      const std::size_t slot = var.snapshot ? 0 : row;
-      std::memcpy(var.buffer.data() + slot * var.row_bytes, state.data(var.column), var.row_bytes);
+      if (var.snapshot) {
+        // an unchanged snapshot keeps the values already buffered (and written, once flushed)
+        if (var.buffered && !changed.empty() && changed[static_cast<std::size_t>(var.column)] == 0) {
+          continue;
+        }
+        std::memcpy(var.buffer.data(), state.data(var.column), var.row_bytes);
+        var.buffered = true;
+        var.dirty = true;
+        continue;
+      }
+      std::memcpy(var.buffer.data() + row * var.row_bytes, state.data(var.column), var.row_bytes);
     }
   }
   w.time_s[row] = static_cast<double>(utc_s - w.start_utc_s);

@@ -299,7 +299,8 @@ Simulation::Simulation(const Scenario& scenario, SimulationOptions options,
     if (settings_.output.city) writer_->write_city(*city_);
     // the initial state is buffered like every step and written at the first flush (the
     // writer's cadence: flush_every steps or flush_interval_s of wall time)
-    writer_->append(0, engine_->clock().utc_s(0), engine_->state());
+    writer_->append(0, engine_->clock().utc_s(0), engine_->state(), engine_->columns_changed());
+    engine_->clear_columns_changed();
   }
 }
 
@@ -316,7 +317,9 @@ Simulation::~Simulation() {
 void Simulation::write_due_output() {
   const std::int64_t tick = engine_->tick();
   if (writer_ && tick % output_every_ticks_ == 0) {
-    writer_->append(tick, engine_->clock().utc_s(tick), engine_->state());
+    writer_->append(tick, engine_->clock().utc_s(tick), engine_->state(),
+                    engine_->columns_changed());
+    engine_->clear_columns_changed();
   }
 }
 

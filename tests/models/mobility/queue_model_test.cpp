@@ -275,6 +275,36 @@ TEST(QueueModelTest, HalvingCapacityMidRunHalvesTheDischarge) {
   EXPECT_THROW(model.step(state, stats), std::invalid_argument);
 }
 
+TEST(QueueModelTest, ACapacityChangeDoesNotReachBackIntoTicksALinkSlept) {
+  // one link, 100 m at 10 m/s (10 ticks), 360 veh/h = 0.1 veh per tick. A departs at 0 and
+  // arrives at 10 (credit 1 → 0); B departs at 5, due at 15, and the link sleeps from tick 11.
+  // The capacity drops to 36 veh/h (0.01 per tick) before tick 12: tick 11 still regained 0.1,
+  // ticks 12.. regain 0.01 each, so the credit reaches 1 after 90 more ticks: B arrives at 101.
+  // Unchanged, 0.1 per tick from tick 11 on: 1 at tick 20
+  OwnedGraph g;
+  g.n_nodes = 2;
+  g.add_link(0, 1, 100.0, 10.0, 360.0);
+  const LinkGraph view = g.view();
+  Trips trips;
+  trips.add(0.0, kModeCar, {0});
+  trips.add(5.0, kModeCar, {0});
+  const QueueModel model(view, trips, {});
+  EXPECT_EQ(model.run().trips.arrival_s, (std::vector<double>{10.0, 20.0}));
+  QueueState s = model.initial_state();
+  LinkIntervalStats stats;
+  while (s.tick < 12) model.step(s, stats);
+  model.set_link_capacity(s, 0, 36.0);
+  while (!model.done(s)) model.step(s, stats);
+  EXPECT_EQ(model.trip_table(s).arrival_s, (std::vector<double>{10.0, 101.0}));
+  // the same change written into the column directly, after settling the credits
+  QueueState d = model.initial_state();
+  while (d.tick < 12) model.step(d, stats);
+  model.settle_flow_credits(d);
+  d.link_capacity_veh_per_h[0] = 36.0;
+  while (!model.done(d)) model.step(d, stats);
+  EXPECT_EQ(model.trip_table(d).arrival_s, (std::vector<double>{10.0, 101.0}));
+}
+
 TEST(QueueModelTest, SettingALinkSpeedChangesTheFreeFlowTimeOfLaterEntries) {
   // chain links of 100 m at 50 km/h (8 ticks). Car 0 enters link 0 at 15 (exit 23); at 20
   // link 0 drops to 5 m/s (100 / 5 = 20 ticks) and link 1 rises to 20 m/s (5 ticks): car 0

@@ -42,6 +42,12 @@ class Engine {
   /// owning model reads them from `now` at its next step. Throws std::invalid_argument for a
   /// column that is not an input.
   [[nodiscard]] void* input_data(ColumnId id);
+  /// One flag per column: 1 when the column may have changed since clear_columns_changed()
+  /// (committed by a step, handed out by input_data(), restored, or never cleared). Writers
+  /// of results use it to skip per-entity tables that did not change.
+  [[nodiscard]] const std::vector<std::uint8_t>& columns_changed() const { return changed_; }
+  /// Marks every column unchanged.
+  void clear_columns_changed();
   [[nodiscard]] const std::vector<std::unique_ptr<Model>>& models() const { return models_; }
   [[nodiscard]] std::uint64_t seed() const { return seed_; }
   [[nodiscard]] Diagnostics& diagnostics() { return diagnostics_; }
@@ -72,6 +78,7 @@ class Engine {
   std::vector<ColumnId> input_columns_;        // columns scripts may set between steps
   std::vector<std::uint8_t> written_;          // per column: taken for writing this tick
   std::vector<ColumnId> committed_;            // scratch: the columns a commit copies
+  std::vector<std::uint8_t> changed_;          // per column: changed since the last clear
   State now_;
   State next_;
   std::int64_t tick_ = 0;

@@ -238,9 +238,16 @@ class QueueModel {
   void set_link_speed(QueueState& state, std::int64_t link_idx, double speed_mps) const;
 
   /// Sets the flow capacity of link `link_idx` [veh h-1, all lanes, before
-  /// flow_capacity_factor] from the next step on. Throws std::invalid_argument for a bad link or
-  /// a capacity not in (0, 10^9].
+  /// flow_capacity_factor] from the next step on (the link's credit is first brought up to date
+  /// at the old capacity, see settle_flow_credits()). Throws std::invalid_argument for a bad
+  /// link or a capacity not in (0, 10^9].
   void set_link_capacity(QueueState& state, std::int64_t link_idx, double capacity_veh_per_h) const;
+
+  /// Brings every link's flow credit up to date to the tick before `state.tick` at the
+  /// capacities the state has now: a link asleep or idle regains its credit only when next
+  /// visited, at the capacity of that visit, so call this before changing
+  /// link_capacity_veh_per_h directly (set_link_capacity() does it for its link). O(n_links).
+  void settle_flow_credits(QueueState& state) const;
 
   /// Checks the run-time link columns of `state` (sizes, speeds and capacities as the setters
   /// require), e.g. after they were written directly. Throws std::invalid_argument naming the
@@ -272,6 +279,7 @@ class QueueModel {
   void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
   void link_phase(QueueState& state, bool parallel) const;
   void finish_link_phase(QueueState& state) const;
+  void settle_flow_credit(QueueState& state, std::size_t link) const;
   void file_sleepers(QueueState& state, QueueState::ThreadScratch& scratch) const;
   std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
   bool gather_link(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t link,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,8 +56,11 @@ class ResultWriter {
 
   /// Writes the /city group (buildings with CF ragged footprints, streets, zones, terrain).
   void write_city(const sim::City& city);
-  /// Buffers one output step of every output column; flushes when due.
-  void append(std::int64_t tick, std::int64_t utc_s, const sim::State& state);
+  /// Buffers one output step of every output column; flushes when due. `changed` (one flag per
+  /// column, e.g. Engine::columns_changed() since the last append; empty = all changed) lets a
+  /// snapshot column that did not change keep its buffer and, at the next flush, its dataset.
+  void append(std::int64_t tick, std::int64_t utc_s, const sim::State& state,
+              std::span<const std::uint8_t> changed = {});
   /// Writes buffered steps and flushes the file to disk.
   void flush();
   /// Writes key indicators as scalar variables of the /kpi group ("<model>.<name>" keys).
