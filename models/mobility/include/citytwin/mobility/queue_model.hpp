@@ -24,9 +24,9 @@ struct QueueModelConfig {
   std::uint64_t seed = 0;                ///< seed of the merge draws at nodes
   /// [1] the link and node phases of a tick run in parallel only with at least this many active
   /// links (QueueState::n_active_links); fewer run on one thread, where the two parallel regions
-  /// of a tick cost more than the work they share (96: measured on the SUMO grids of
+  /// of a tick cost more than the work they share (128: measured on the SUMO grids of
   /// benchmarks/mobility, docs/models/mobility.md#traffic-flow). Results do not depend on it.
-  std::int64_t parallel_min_active = 96;
+  std::int64_t parallel_min_active = 128;
   /// Fixed-time signals gating the nodes (docs/models/mobility.md#traffic-signals), built for
   /// the network the graph views; nullptr (or a plan without gates) = no signals. Not owned:
   /// must outlive the model.
