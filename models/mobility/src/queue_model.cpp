@@ -204,6 +204,7 @@ void QueueModel::set_link_speed(QueueState& s, std::int64_t link_idx, double spe
                  std::to_string(speed_mps) + ")");
   }
   s.link_speed_mps[l] = speed_mps;
+  if (s.link.size() > l) s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
 }
 
 void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
@@ -224,6 +225,7 @@ void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
   }
   if (s.link.size() > l) settle_flow_credit(s, l);
   s.link_capacity_veh_per_h[l] = capacity_veh_per_h;
+  if (s.link.size() > l) s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
 }
 
 void QueueModel::settle_flow_credit(QueueState& s, std::size_t l) const {
@@ -400,6 +402,7 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
     s.link[l].queue_next_exit_tick = kNoExit;
     s.link[l].wake_tick = kNoExit;
     s.link[l].red_blocked = 0;
+    s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
     const std::int32_t v = s.link[l].queue_last_due < 0
                                ? s.link[l].queue_head
                                : s.vehicle[static_cast<std::size_t>(s.link[l].queue_last_due)].next_vehicle_idx;

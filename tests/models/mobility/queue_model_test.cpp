@@ -301,6 +301,7 @@ TEST(QueueModelTest, ACapacityChangeDoesNotReachBackIntoTicksALinkSlept) {
   while (d.tick < 12) model.step(d, stats);
   model.settle_flow_credits(d);
   d.link_capacity_veh_per_h[0] = 36.0;
+  d.link_active_bits.clear();  // a direct write: the derived per-link values are rebuilt
   while (!model.done(d)) model.step(d, stats);
   EXPECT_EQ(model.trip_table(d).arrival_s, (std::vector<double>{10.0, 101.0}));
 }

@@ -74,7 +74,10 @@ struct alignas(64) LinkQueue {
   std::int32_t wait_tail = -1;       ///< last departing vehicle waiting to enter
   /// 1 when the last visit stopped at a through car held by a red signal (derived, not part of
   /// the state proper): such a link sleeps until green or until its next car becomes due
-  std::int32_t red_blocked = 0;
+  std::uint8_t red_blocked = 0;
+  /// 1 while the link's run-time speed and capacity equal the graph's (derived: kept by the
+  /// setters, recomputed with the active sets), so that a traversal reads neither
+  std::uint8_t at_graph_values = 1;
   /// [1] tick of the link phase flow_credit_veh is as of: a link asleep or idle regains the
   /// credit of the ticks it missed when it is next visited (or, idle, when a car enters)
   std::int64_t flow_credit_tick = -1;
@@ -139,9 +142,9 @@ struct QueueState {
   std::int64_t n_in_network = 0;              ///< [veh] cars departed and not arrived
 
   // active sets, derived from the records above (not part of the state proper): step()
-  // rebuilds them (and LinkQueue::queue_next_exit_tick) when their sizes do not fit the graph,
-  // e.g. in a state loaded from columns. Clear link_active_bits after changing the FIFOs or
-  // credits directly.
+  // rebuilds them (and the derived LinkQueue values) when their sizes do not fit the graph,
+  // e.g. in a state loaded from columns. Clear link_active_bits after changing the FIFOs,
+  // credits, link_speed_mps or link_capacity_veh_per_h directly.
   /// bit l (word l / 64, bit l % 64) set for a link with due or buffered cars or waiting
   /// departures (links holding only cars still under way sleep in sleep_wheel); the link and
   /// node phases visit only these links
@@ -306,19 +309,27 @@ class QueueModel {
   // the rate of a link at the state's capacity: the graph's rate while they agree (the common
   // case, inline), else rate_at(); bit-identical either way
   [[nodiscard]] LinkRate link_rate(const QueueState& state, std::size_t link) const {
-    const double capacity_veh_per_h = state.link_capacity_veh_per_h[link];
     const GraphLink& g = graph_link_[link];
-    if (capacity_veh_per_h == g.capacity_veh_per_h) [[likely]] return g.rate;
+    if (state.link[link].at_graph_values != 0) [[likely]] return g.rate;
+    const double capacity_veh_per_h = state.link_capacity_veh_per_h[link];
+    if (capacity_veh_per_h == g.capacity_veh_per_h) return g.rate;
     return rate_at(capacity_veh_per_h);
   }
   [[nodiscard]] LinkRate rate_at(double capacity_veh_per_h) const;
   // [1] ticks of a car entering the link now, at the state's speed (the graph's ticks while the
   // speeds agree)
   [[nodiscard]] std::int64_t entry_ticks(const QueueState& state, std::size_t link) const {
-    const double speed_mps = state.link_speed_mps[link];
     const GraphLink& g = graph_link_[link];
-    if (speed_mps == g.free_speed_mps) [[likely]] return g.free_ticks;
+    if (state.link[link].at_graph_values != 0) [[likely]] return g.free_ticks;
+    const double speed_mps = state.link_speed_mps[link];
+    if (speed_mps == g.free_speed_mps) return g.free_ticks;
     return ticks_at(link, speed_mps);
+  }
+  // whether the state's speed and capacity of `link` are the graph's
+  [[nodiscard]] bool at_graph_values(const QueueState& state, std::size_t link) const {
+    const GraphLink& g = graph_link_[link];
+    return state.link_speed_mps[link] == g.free_speed_mps &&
+           state.link_capacity_veh_per_h[link] == g.capacity_veh_per_h;
   }
   [[nodiscard]] std::int64_t ticks_at(std::size_t link, double speed_mps) const;
 
