@@ -195,7 +195,8 @@ void load_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data
 #pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
   for (std::int64_t vi = 0; vi < nv; ++vi) {
     const auto v = static_cast<std::size_t>(vi);
-    s.vehicle[v] = VehicleMove{pos[v], route_begin[v + 1], enter[v], exit[v], next[v], next_link[v]};
+    s.vehicle[v] = VehicleMove{pos[v], exit[v], static_cast<std::int32_t>(enter[v]), next[v],
+                               next_link[v], static_cast<std::int32_t>(route_begin[v + 1] - pos[v] - 1)};
   }
   copy_in(state.get(c.trip_i32[1]), s.stuck_count);
   copy_in(state.get(c.trip_i32[2]), s.departure_order);

@@ -92,6 +92,10 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
                  std::to_string(config_.dt_s) + " s)");
   }
   end_tick_ = static_cast<std::int64_t>(std::floor(config_.end_time_s / config_.dt_s + kTickEps));
+  if (end_tick_ >= std::numeric_limits<std::int32_t>::max()) {
+    bad_argument("queue model: end_time_s / dt_s must be below 2^31 - 1 ticks (got " +
+                 std::to_string(end_tick_) + ")");
+  }
 
   // trips: sizes, departures, connected routes, allowed modes
   const std::int64_t n_vehicles = trips_.n_vehicles();
@@ -318,8 +322,9 @@ QueueState QueueModel::initial_state() const {
   for (std::size_t v = 0; v < nv; ++v) {
     const std::int64_t b = trips_.route_begin[v];
     const std::int64_t e = trips_.route_begin[v + 1];
-    s.vehicle[v] = VehicleMove{b, e, 0, 0, -1,
-                               b + 1 < e ? trips_.route_link_idx[static_cast<std::size_t>(b + 1)] : -1};
+    s.vehicle[v] = VehicleMove{b, 0, 0, -1,
+                               b + 1 < e ? trips_.route_link_idx[static_cast<std::size_t>(b + 1)] : -1,
+                               static_cast<std::int32_t>(e - b - 1)};
   }
   s.arrive_tick.assign(nv, -1);
   s.stuck_count.assign(nv, 0);
@@ -365,7 +370,7 @@ void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::in
   }
   ++s.link[l].n_on_link;
   s.link[l].interval_occupancy_veh += s.interval_start_tick + interval_ticks_ - s.tick;
-  s.vehicle[v].enter_tick = s.tick;
+  s.vehicle[v].enter_tick = static_cast<std::int32_t>(s.tick);  // < end tick < 2^31
   s.vehicle[v].exit_tick = s.tick + entry_ticks(s, l);
   s.vehicle[v].next_vehicle_idx = -1;
   // an idle link whose queue was empty at a link phase since its credit was last updated had
@@ -585,6 +590,7 @@ std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t t
     if (last_link) {
       s.arrive_tick[hv] = k;
       ++s.vehicle[hv].route_pos;
+      s.vehicle[hv].links_left = -1;
       --s.link[l].n_on_link;
       ++s.link[l].interval_volume_veh;
       s.link[l].interval_time_ticks += k - s.vehicle[hv].enter_tick;
@@ -600,7 +606,7 @@ std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t t
     __builtin_prefetch(&s.link[next_link]);
     __builtin_prefetch(&graph_link_[next_link]);
     __builtin_prefetch(&trips_.route_link_idx[static_cast<std::size_t>(
-        std::min(move.route_pos + 2, move.route_end - 1))]);
+        move.route_pos + std::min(2, move.links_left))]);
     s.vehicle[hv].next_vehicle_idx = -1;
     if (s.link[l].buffer_tail < 0) {
       s.link[l].buffer_head = h;
@@ -704,8 +710,9 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
       // the link after `out` is read now, from the cache line `out` came from
       VehicleMove& move = s.vehicle[v];
       ++move.route_pos;
+      --move.links_left;
       move.next_link_idx =
-          move.route_pos + 1 < move.route_end ? route[static_cast<std::size_t>(move.route_pos + 1)] : -1;
+          move.links_left > 0 ? route[static_cast<std::size_t>(move.route_pos + 1)] : -1;
       enter_link(s, t, vehicle, out);
     }
   };
@@ -849,6 +856,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
       s.arrive_tick[v] = k + ticks;
       s.vehicle[v].route_pos = e;
       s.vehicle[v].next_link_idx = -1;
+      s.vehicle[v].links_left = -1;
       ++s.n_arrived;
       continue;
     }

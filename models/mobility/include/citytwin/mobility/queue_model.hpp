@@ -102,17 +102,21 @@ struct alignas(64) LinkQueue {
   std::int64_t interval_queue_veh = 0;
 };
 
-/// Where a vehicle is on its route, what a link traversal reads and writes of it in one record.
-struct VehicleMove {
-  std::int64_t route_pos = 0;   ///< index into route_link_idx of the current link
-  std::int64_t route_end = 0;   ///< end of the vehicle's route in route_link_idx (fixed)
-  std::int64_t enter_tick = 0;  ///< [1] tick the vehicle entered its link
-  std::int64_t exit_tick = 0;   ///< [1] earliest tick it may leave its link
+/// Where a vehicle is on its route, what a link traversal reads and writes of it in one 32-byte
+/// record (two to a cache line).
+struct alignas(32) VehicleMove {
+  std::int64_t route_pos = 0;  ///< index into route_link_idx of the current link
+  std::int64_t exit_tick = 0;  ///< [1] earliest tick it may leave its link
+  std::int32_t enter_tick = 0;  ///< [1] tick the vehicle entered its link (< 2^31: see end_time_s)
   std::int32_t next_vehicle_idx = -1;  ///< next vehicle in the same FIFO, -1 at the end
   /// link after the current one on the route (route_link_idx[route_pos + 1]), -1 on the last
   /// link or after the arrival; kept with route_pos
   std::int32_t next_link_idx = -1;
+  /// [1] links of the route after the current one (route end − route_pos − 1, −1 once arrived);
+  /// kept with route_pos
+  std::int32_t links_left = 0;
 };
+static_assert(sizeof(VehicleMove) == 32);
 
 /// The mutable state of the queue model: everything that changes during a run. Vehicles sit in
 /// exactly one intrusive FIFO at a time (a link's waiting list, its queue or its buffer),
