@@ -38,6 +38,7 @@ Engine::Engine(Clock clock, std::vector<std::unique_ptr<Model>> models, const Ci
 
   written_.assign(static_cast<std::size_t>(layout_.n_columns()), 0);
   changed_.assign(static_cast<std::size_t>(layout_.n_columns()), 1);
+  entries_.assign(static_cast<std::size_t>(layout_.n_columns()), {});
   for (ColumnId id = 0; id < layout_.n_columns(); ++id) {
     if (layout_.spec(id).input) input_columns_.push_back(id);
   }
@@ -89,7 +90,7 @@ void Engine::step() {
         have_ctx = true;
       }
       ctx.period_ticks = model.period_ticks();
-      StateWriter writer(next_, layout_, model.name(), written_);
+      StateWriter writer(next_, layout_, model.name(), written_, entries_);
       model.step(ctx, now_, writer);
       ran.push_back(m);
     }
@@ -97,7 +98,9 @@ void Engine::step() {
     // a failed tick leaves `next` equal to `now` again (the columns the models had taken hold
     // partial writes), so that the state stays that of the last completed tick
     for (ColumnId id = 0; id < layout_.n_columns(); ++id) {
-      if (written_[static_cast<std::size_t>(id)] != 0) next_.copy_column_from(now_, id);
+      const auto i = static_cast<std::size_t>(id);
+      if (written_[i] == 1) next_.copy_column_from(now_, id);
+      if (written_[i] == 2) next_.copy_entries_from(now_, id, entries_[i]);
     }
     throw;
   }
@@ -107,7 +110,13 @@ void Engine::step() {
   std::size_t committed_bytes = 0;
   for (const std::size_t m : ran) {
     for (const ColumnId id : owned_[m]) {
-      if (written_[static_cast<std::size_t>(id)] == 0) continue;
+      const auto i = static_cast<std::size_t>(id);
+      if (written_[i] == 2) {  // only the listed entries
+        now_.copy_entries_from(next_, id, entries_[i]);
+        changed_[i] = 1;
+        continue;
+      }
+      if (written_[i] == 0) continue;
       committed_.push_back(id);
       committed_bytes += now_.bytes(id);
     }

@@ -150,10 +150,59 @@ StateWriter::StateWriter(State& next, const StateLayout& layout, std::string_vie
     : next_(&next), layout_(&layout), model_(model) {}
 
 StateWriter::StateWriter(State& next, const StateLayout& layout, std::string_view model,
-                         std::span<std::uint8_t> written)
-    : next_(&next), layout_(&layout), model_(model), written_(written) {
+                         std::span<std::uint8_t> written,
+                         std::span<std::span<const std::int64_t>> entries)
+    : next_(&next), layout_(&layout), model_(model), written_(written), entries_(entries) {
   CITYTWIN_CHECK(static_cast<ColumnId>(written.size()) == layout.n_columns(),
                  "written flags need one entry per column");
+  CITYTWIN_CHECK(entries.empty() || static_cast<ColumnId>(entries.size()) == layout.n_columns(),
+                 "entry lists need one slot per column");
+}
+
+void StateWriter::mark_entries(ColumnId id, std::span<const std::int64_t> entries) const {
+  const auto i = static_cast<std::size_t>(id);
+  if (written_.empty()) return;
+  if (entries_.empty()) {  // no place for the list: the column is committed whole
+    mark_written(id);
+    return;
+  }
+  const std::int64_t size = next_->size(id);
+  for (const std::int64_t e : entries) {
+    CITYTWIN_CHECK(e >= 0 && e < size, "get_entries: an entry is outside the column");
+  }
+  if (written_[i] == 0) {
+    written_[i] = 2;
+    entries_[i] = entries;
+  } else if (written_[i] == 2) {
+    written_[i] = 1;  // two lists for one column: commit it whole
+  }
+}
+
+void State::copy_entries_from(const State& other, ColumnId id,
+                              std::span<const std::int64_t> entries) {
+  const auto i = static_cast<std::size_t>(id);
+  CITYTWIN_CHECK(buffers_.at(i).bytes == other.buffers_.at(i).bytes, "column shapes differ");
+  const Buffer& b = buffers_[i];
+  const std::size_t element = b.size > 0 ? b.bytes / static_cast<std::size_t>(b.size) : 0;
+  std::byte* to = b.data.get();
+  const std::byte* from = other.buffers_[i].data.get();
+  switch (element) {  // the common sizes as typed copies, the rest with memcpy
+    case 8:
+      for (const std::int64_t e : entries) {
+        std::memcpy(to + static_cast<std::size_t>(e) * 8, from + static_cast<std::size_t>(e) * 8, 8);
+      }
+      break;
+    case 4:
+      for (const std::int64_t e : entries) {
+        std::memcpy(to + static_cast<std::size_t>(e) * 4, from + static_cast<std::size_t>(e) * 4, 4);
+      }
+      break;
+    default:
+      for (const std::int64_t e : entries) {
+        const std::size_t at = static_cast<std::size_t>(e) * element;
+        std::memcpy(to + at, from + at, element);
+      }
+  }
 }
 
 bool StateWriter::owns(ColumnId id) const {

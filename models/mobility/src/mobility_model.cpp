@@ -39,10 +39,6 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// [1] the per-trip copies between the columns and the queue state run in parallel from this many
-// trips
-constexpr std::int64_t kParallelCopyMin = 100000;
-
 // the queue-model state held as State columns: the LinkQueue fields per link, by element type
 struct I32Field {
   const char* name;
@@ -165,7 +161,7 @@ namespace {
 // reads the queue state held in `state` into `s`, reusing its buffers; the derived active sets
 // are dropped so that the queue model rebuilds them from the columns
 void load_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data& d,
-                      const sim::State& state, QueueState& s) {
+                      const sim::State& state, QueueState& s, std::vector<std::int64_t>& under_way) {
   const auto nl = static_cast<std::size_t>(state.get(c.flow_credit_veh).size());
   s.link.resize(nl);
   for (std::size_t i = 0; i < kLinkI32.size(); ++i) {
@@ -183,25 +179,40 @@ void load_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data
   copy_in(state.get(c.link_speed_mps), s.link_speed_mps);
   copy_in(state.get(c.link_capacity_veh_per_h), s.link_capacity_veh_per_h);
 
-  // vehicles: one pass filling the records
+  // vehicles: the records of the cars under way only, found in the FIFOs of the links (every
+  // car in the network is in exactly one: a waiting list, a queue or a buffer); a departing
+  // vehicle gets its initial record from the queue model, and the others are not read in a
+  // step. `under_way` lists them, in link and FIFO order, for store_queue_state()
   const std::span<const std::int32_t> next = state.get(c.trip_i32[0]);
   const std::span<const std::int32_t> next_link = state.get(c.trip_i32[3]);
   const std::span<const std::int64_t> pos = state.get(c.trip_i64[0]);
   const std::span<const std::int64_t> enter = state.get(c.trip_i64[1]);
   const std::span<const std::int64_t> exit = state.get(c.trip_i64[2]);
+  const std::span<const std::int32_t> stuck = state.get(c.trip_i32[1]);
   const std::vector<std::int64_t>& route_begin = d.trips.route_begin;
   s.vehicle.resize(next.size());
-  const auto nv = static_cast<std::int64_t>(next.size());
-#pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
-  for (std::int64_t vi = 0; vi < nv; ++vi) {
-    const auto v = static_cast<std::size_t>(vi);
-    s.vehicle[v] = VehicleMove{pos[v], exit[v], static_cast<std::int32_t>(enter[v]), next[v],
-                               next_link[v], static_cast<std::int32_t>(route_begin[v + 1] - pos[v] - 1)};
+  s.stuck_count.resize(next.size());
+  s.arrive_tick.resize(next.size());
+  under_way.clear();
+  const auto load_fifo = [&](std::int32_t head) {
+    for (std::int32_t vehicle = head; vehicle >= 0;) {
+      const auto v = static_cast<std::size_t>(vehicle);
+      s.vehicle[v] = VehicleMove{pos[v], exit[v], static_cast<std::int32_t>(enter[v]), next[v],
+                                 next_link[v], static_cast<std::int32_t>(route_begin[v + 1] - pos[v] - 1)};
+      s.stuck_count[v] = stuck[v];
+      s.arrive_tick[v] = -1;
+      under_way.push_back(vehicle);
+      vehicle = next[v];
+    }
+  };
+  for (std::size_t l = 0; l < nl; ++l) {
+    load_fifo(s.link[l].wait_head);
+    load_fifo(s.link[l].queue_head);
+    load_fifo(s.link[l].buffer_head);
   }
-  copy_in(state.get(c.trip_i32[1]), s.stuck_count);
+  // the fixed departure order and ticks (the queue model reads those of the next departures)
   copy_in(state.get(c.trip_i32[2]), s.departure_order);
   copy_in(state.get(c.trip_i64[3]), s.depart_tick);
-  copy_in(state.get(c.trip_i64[4]), s.arrive_tick);
   s.link_active_bits.clear();
   const std::span<const std::int64_t> sc = state.get(c.scalars);
   s.tick = sc[0];
@@ -212,11 +223,14 @@ void load_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data
 }
 
 // writes the queue state and the trip table into the model's columns. At the start (`now` ==
-// nullptr) every column is written, the fixed per-trip ones included; in a step `next` equals
-// `now` before it, so the trip table changes only for the trips that moved, by the links they
-// completed in the step: O(trips + links traversed), not O(route links)
+// nullptr) every column is written, the fixed per-trip ones included. In a step `next` equals
+// `now` before it, and only the trips in `moved` can have changed (those under way at the start
+// of the step and those that departed in it): their entries are written, and the engine commits
+// just those (StateWriter::get_entries); the trip table of each grows by the links it completed
+// in the step. O(links + moved trips + links traversed)
 void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data& d,
-                       const QueueState& s, sim::StateWriter& w, const sim::State* now) {
+                       const QueueState& s, sim::StateWriter& w, const sim::State* now,
+                       std::span<const std::int64_t> moved) {
   const bool initial = now == nullptr;
   const std::size_t nl = s.link.size();
   for (std::size_t i = 0; i < kLinkI32.size(); ++i) {
@@ -233,74 +247,70 @@ void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Dat
   for (std::size_t l = 0; l < nl; ++l) credit[l] = s.link[l].flow_credit_veh;
   copy_out(s.link_speed_mps, w.get(c.link_speed_mps));
   copy_out(s.link_capacity_veh_per_h, w.get(c.link_capacity_veh_per_h));
-
-  const std::span<std::int32_t> next = w.get(c.trip_i32[0]);
-  const std::span<std::int32_t> next_link = w.get(c.trip_i32[3]);
-  const std::span<std::int64_t> pos = w.get(c.trip_i64[0]);
-  const std::span<std::int64_t> enter = w.get(c.trip_i64[1]);
-  const std::span<std::int64_t> exit = w.get(c.trip_i64[2]);
-  const auto nv = static_cast<std::int64_t>(s.vehicle.size());
-#pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
-  for (std::int64_t vi = 0; vi < nv; ++vi) {
-    const auto v = static_cast<std::size_t>(vi);
-    const VehicleMove& m = s.vehicle[v];
-    next[v] = m.next_vehicle_idx;
-    next_link[v] = m.next_link_idx;
-    pos[v] = m.route_pos;
-    enter[v] = m.enter_tick;
-    exit[v] = m.exit_tick;
-  }
-  copy_out(s.stuck_count, w.get(c.trip_i32[1]));
-  if (initial) {
-    copy_out(s.departure_order, w.get(c.trip_i32[2]));
-    copy_out(s.depart_tick, w.get(c.trip_i64[3]));
-  }
-  copy_out(s.arrive_tick, w.get(c.trip_i64[4]));
   const std::span<std::int64_t> sc = w.get(c.scalars);
   sc[0] = s.tick;
   sc[1] = s.interval_start_tick;
   sc[2] = s.next_departure;
   sc[3] = s.n_arrived;
   sc[4] = s.n_in_network;
+
+  // the per-trip columns: whole at the start, the moved trips' entries in a step
+  const auto take = [&](auto column) { return initial ? w.get(column) : w.get_entries(column, moved); };
+  const std::span<std::int32_t> next = take(c.trip_i32[0]);
+  const std::span<std::int32_t> stuck = take(c.trip_i32[1]);
+  const std::span<std::int32_t> next_link = take(c.trip_i32[3]);
+  const std::span<std::int64_t> pos = take(c.trip_i64[0]);
+  const std::span<std::int64_t> enter = take(c.trip_i64[1]);
+  const std::span<std::int64_t> exit = take(c.trip_i64[2]);
+  const std::span<std::int64_t> arrive = take(c.trip_i64[4]);
+  const std::span<double> arrival = take(c.arrival_s);
+  const std::span<double> travel = take(c.travel_time_s);
+  const std::span<double> distance = take(c.distance_m);
+  const std::span<double> delay = take(c.delay_s);
   const Trips& trips = d.trips;
   if (initial) {
+    copy_out(s.departure_order, w.get(c.trip_i32[2]));
+    copy_out(s.depart_tick, w.get(c.trip_i64[3]));
     const std::span<double> departure = w.get(c.departure_s);
     for (std::size_t v = 0; v < departure.size(); ++v) {
       departure[v] = static_cast<double>(s.depart_tick[v]);  // dt_s = 1 s
     }
   }
-  const std::span<double> arrival = w.get(c.arrival_s);
-  const std::span<double> travel = w.get(c.travel_time_s);
-  const std::span<double> distance = w.get(c.distance_m);
-  const std::span<double> delay = w.get(c.delay_s);
-  // the route position of each trip before the step (the start of its route at the start)
+  // the route position and arrival tick of each trip before the step (at the start: the start
+  // of its route, not arrived)
   const std::span<const std::int64_t> pos_before =
       initial ? std::span<const std::int64_t>(trips.route_begin.data(), s.vehicle.size())
               : now->get(c.trip_i64[0]);
-  const std::span<const std::int64_t> arrive_before =
-      initial ? std::span<const std::int64_t>(s.arrive_tick) : now->get(c.trip_i64[4]);
-#pragma omp parallel for schedule(static) if (nv >= kParallelCopyMin)
-  for (std::int64_t vi = 0; vi < nv; ++vi) {
-    const auto v = static_cast<std::size_t>(vi);
-    const std::int64_t pos_now = s.vehicle[v].route_pos;
-    // unchanged since `now` (a trip with an empty route arrives without moving)
-    if (!initial && pos_now == pos_before[v] && s.arrive_tick[v] == arrive_before[v]) continue;
+  const auto write = [&](std::size_t v) {
+    const VehicleMove& m = s.vehicle[v];
+    next[v] = m.next_vehicle_idx;
+    next_link[v] = m.next_link_idx;
+    pos[v] = m.route_pos;
+    enter[v] = m.enter_tick;
+    exit[v] = m.exit_tick;
+    stuck[v] = s.stuck_count[v];
+    arrive[v] = s.arrive_tick[v];
     if (s.arrive_tick[v] >= 0) {
       arrival[v] = static_cast<double>(s.arrive_tick[v]);
       travel[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v]);
       delay[v] = travel[v] - d.free_time_s[v];
       distance[v] = d.route_length_m[v];
-      continue;
+      return;
     }
     arrival[v] = kNaN;
     travel[v] = kNaN;
     delay[v] = kNaN;
     // the links completed in the step, added in route order to the distance before it
     double done_m = initial ? 0.0 : distance[v];
-    for (std::int64_t j = pos_before[v]; j < pos_now; ++j) {
+    for (std::int64_t j = pos_before[v]; j < m.route_pos; ++j) {
       done_m += d.network.length_m[static_cast<std::size_t>(trips.route_link_idx[static_cast<std::size_t>(j)])];
     }
     distance[v] = done_m;
+  };
+  if (initial) {
+    for (std::size_t v = 0; v < s.vehicle.size(); ++v) write(v);
+  } else {
+    for (const std::int64_t v : moved) write(static_cast<std::size_t>(v));
   }
   const std::span<double> on_link = w.get(c.vehicles_on_link);
   const std::span<double> queued = w.get(c.queue_length_veh);
@@ -1048,7 +1058,7 @@ void update_counts(const MobilityModel::Columns& c, const MobilityModel::Data& d
 void MobilityModel::init(const sim::StepContext& ctx, sim::StateWriter& state) const {
   const Columns& c = *columns_;
   const Data& d = *data_;
-  store_queue_state(c, d, d.queue->initial_state(), state, nullptr);
+  store_queue_state(c, d, d.queue->initial_state(), state, nullptr, {});
   for (const sim::Column<double> column : {c.table_speed, c.table_density, c.table_queue}) {
     std::fill(state.get(column).begin(), state.get(column).end(), kNaN);  // not simulated yet
   }
@@ -1093,10 +1103,14 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
 
   // dt_s one-second substeps (an empty network jumps ahead to its next departure)
   const Data& d = *data_;
-  // the queue state of `now`, in a per-thread buffer reused from step to step (only its
-  // allocations persist: every value is reloaded from the columns)
+  // the queue state of `now`, in a per-thread buffer reused from step to step: every value the
+  // step reads is reloaded from the columns (the records of trips not under way are not: the
+  // queue model sets a trip's record when it departs, and reads none of the others)
   thread_local QueueState s;
-  load_queue_state(c, d, now, s);
+  // the trips under way at the start of the step, then also those that departed in it
+  thread_local std::vector<std::int64_t> moved;
+  load_queue_state(c, d, now, s, moved);
+  const std::int64_t first_departure = s.next_departure;
   check_link_inputs(d.network, s);
   LinkIntervalStats stats;
   const std::int64_t target_tick = (ctx.tick + ctx.period_ticks) * ctx.dt_s;
@@ -1105,7 +1119,10 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   // credits as of the step's last tick, so that a capacity a script sets before the next step
   // applies from that step on only
   queue.settle_flow_credits(s);
-  store_queue_state(c, d, s, next, &now);
+  for (std::int64_t i = first_departure; i < s.next_departure; ++i) {
+    moved.push_back(s.departure_order[static_cast<std::size_t>(i)]);
+  }
+  store_queue_state(c, d, s, next, &now, moved);
   if (d.counts) update_counts(c, d, stats, s.tick, now, next);
 
   // link statistics of the last interval finished in this step; without one, `next` keeps those

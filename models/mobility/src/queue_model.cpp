@@ -848,6 +848,13 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     ++s.next_departure;
     const std::int64_t b = trips_.route_begin[v];
     const std::int64_t e = trips_.route_begin[v + 1];
+    // the record of a vehicle about to depart is its initial one (set here, so that a state
+    // loaded from columns needs the records of the vehicles under way only)
+    s.vehicle[v] = VehicleMove{b, 0, 0, -1,
+                               b + 1 < e ? trips_.route_link_idx[static_cast<std::size_t>(b + 1)] : -1,
+                               static_cast<std::int32_t>(e - b - 1)};
+    s.stuck_count[v] = 0;
+    s.arrive_tick[v] = -1;
     if (b == e || trips_.mode[v] != kModeCar) {
       std::int64_t ticks = 0;
       for (std::int64_t j = b; j < e; ++j) {

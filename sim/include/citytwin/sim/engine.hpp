@@ -76,7 +76,8 @@ class Engine {
   StateLayout layout_;
   std::vector<std::vector<ColumnId>> owned_;  // per model, the columns it owns
   std::vector<ColumnId> input_columns_;        // columns scripts may set between steps
-  std::vector<std::uint8_t> written_;          // per column: taken for writing this tick
+  std::vector<std::uint8_t> written_;          // per column: taken this tick (1 whole, 2 entries)
+  std::vector<std::span<const std::int64_t>> entries_;  // per column: the entries of a 2
   std::vector<ColumnId> committed_;            // scratch: the columns a commit copies
   std::vector<std::uint8_t> changed_;          // per column: changed since the last clear
   State now_;

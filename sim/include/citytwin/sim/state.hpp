@@ -139,6 +139,8 @@ class State {
   [[nodiscard]] std::int32_t n_columns() const { return static_cast<std::int32_t>(buffers_.size()); }
   /// Copies one column from `other` (same layout) into this state.
   void copy_column_from(const State& other, ColumnId id);
+  /// Copies the entries `entries` (indices into the column) of column `id` from `other`.
+  void copy_entries_from(const State& other, ColumnId id, std::span<const std::int64_t> entries);
   /// Returns whether both states hold the same bytes in every column.
   [[nodiscard]] bool bitwise_equal(const State& other) const;
 
@@ -162,13 +164,26 @@ class StateWriter {
  public:
   StateWriter(State& next, const StateLayout& layout, std::string_view model);
   /// Same, recording the columns handed out: get() sets written[id] to 1 (n_columns flags, owned
-  /// by the caller), so that the engine commits only the columns a step may have changed.
+  /// by the caller), so that the engine commits only the columns a step may have changed;
+  /// get_entries() sets 2 and files its entry list in `entries` (one per column).
   StateWriter(State& next, const StateLayout& layout, std::string_view model,
-              std::span<std::uint8_t> written);
+              std::span<std::uint8_t> written,
+              std::span<std::span<const std::int64_t>> entries = {});
   template <typename T>
   [[nodiscard]] std::span<T> get(Column<T> column) const {
     CITYTWIN_CHECK(owns(column.id), "a model wrote a column it does not own");
     mark_written(column.id);
+    return next_->get_mutable(column);
+  }
+  /// Like get(), for a step that writes only the entries listed in `entries` (distinct indices
+  /// into the column): the engine then commits just those, O(entries) instead of the column. The
+  /// list must stay valid until the tick ends. Call it from one thread; a column also taken with
+  /// get() in the same tick is committed whole.
+  template <typename T>
+  [[nodiscard]] std::span<T> get_entries(Column<T> column,
+                                         std::span<const std::int64_t> entries) const {
+    CITYTWIN_CHECK(owns(column.id), "a model wrote a column it does not own");
+    mark_entries(column.id, entries);
     return next_->get_mutable(column);
   }
   [[nodiscard]] bool owns(ColumnId id) const;
@@ -181,10 +196,13 @@ class StateWriter {
     if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
   }
 
+  void mark_entries(ColumnId id, std::span<const std::int64_t> entries) const;
+
   State* next_;
   const StateLayout* layout_;
   std::string model_;
   std::span<std::uint8_t> written_;
+  std::span<std::span<const std::int64_t>> entries_;
 };
 
 }  // namespace citytwin::sim
