@@ -232,6 +232,16 @@ void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
   if (s.link.size() > l) s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
 }
 
+double QueueModel::regained_credit(const LinkRate& rate, double credit_veh, std::int64_t n_ticks) {
+  // n_ticks link phases, each adding C_l up to the cap (one addition per tick, in order, so a
+  // link visited late regains exactly what it would have tick by tick); at the cap: full
+  for (std::int64_t j = 0; j < n_ticks; ++j) {
+    credit_veh = std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
+    if (credit_veh == rate.credit_max_veh) return kFullFlowCredit;
+  }
+  return credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
+}
+
 void QueueModel::settle_flow_credit(QueueState& s, std::size_t l) const {
   // the link phases the link missed up to tick − 1, as in link_visit(): an empty queue seen at
   // one of them refilled the credit (no car left the queue since, so it was empty at all of
@@ -242,13 +252,7 @@ void QueueModel::settle_flow_credit(QueueState& s, std::size_t l) const {
   if (q.queue_head < 0) {
     q.flow_credit_veh = kFullFlowCredit;
   } else {
-    const LinkRate rate = link_rate(s, l);
-    double credit_veh = q.flow_credit_veh;
-    for (std::int64_t j = q.flow_credit_tick; j < until; ++j) {
-      credit_veh = std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
-      if (credit_veh == rate.credit_max_veh) break;
-    }
-    q.flow_credit_veh = credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
+    q.flow_credit_veh = regained_credit(link_rate(s, l), q.flow_credit_veh, until - q.flow_credit_tick);
   }
   q.flow_credit_tick = until;
 }
@@ -536,13 +540,7 @@ std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t t
   // at its cap stays there whatever the capacity becomes (cap + C' >= max(1, C') = cap'), so it
   // is kept as kFullFlowCredit
   if (s.link[l].flow_credit_veh != kFullFlowCredit) {
-    const LinkRate rate = link_rate(s, l);
-    double credit_veh = s.link[l].flow_credit_veh;
-    for (std::int64_t j = credit_tick; j < k; ++j) {
-      credit_veh = std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
-      if (credit_veh == rate.credit_max_veh) break;
-    }
-    s.link[l].flow_credit_veh = credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
+    s.link[l].flow_credit_veh = regained_credit(link_rate(s, l), s.link[l].flow_credit_veh, k - credit_tick);
   }
 
   // vehicles past their free-flow exit tick form a prefix of the queue; the exit tick of the

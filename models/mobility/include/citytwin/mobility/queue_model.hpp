@@ -310,6 +310,9 @@ class QueueModel {
     double credit_max_veh;  // [veh] cap of flow_credit_veh
     double buffer_veh;      // [veh] buffer size
   };
+  // a credit after n_ticks more link phases at `rate` (kFullFlowCredit at the cap)
+  [[nodiscard]] static double regained_credit(const LinkRate& rate, double credit_veh,
+                                              std::int64_t n_ticks);
   // the rate of a link at the state's capacity: the graph's rate while they agree (the common
   // case, inline), else rate_at(); bit-identical either way
   [[nodiscard]] LinkRate link_rate(const QueueState& state, std::size_t link) const {
