@@ -871,7 +871,6 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
       set_bit(s.link_active_bits, first);
       ++s.n_active_links;
     }
-    s.vehicle[v].next_vehicle_idx = -1;
     if (s.link[first].wait_tail < 0) {
       s.link[first].wait_head = vehicle;
     } else {
@@ -880,9 +879,9 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     s.link[first].wait_tail = vehicle;
   }
 
-  // the two parallel phases over the active links and nodes, then the counts of the links the
-  // node phase touched (the statistics sums were projected as the counts changed)
-  // per-thread scratch for as many threads as a parallel region may have
+  // the link and node phases over the active links and nodes, then the exits counted on the
+  // links cars left (the statistics sums are projected as the counts change); scratch for as
+  // many threads as a parallel region may have
   const auto n_threads = static_cast<std::size_t>(std::max(1, sim::thread_count()));
   if (s.scratch.size() < n_threads) s.scratch.resize(n_threads);
   for (QueueState::ThreadScratch& t : s.scratch) {
