@@ -352,8 +352,11 @@ bool QueueModel::done(const QueueState& state) const {
   return state.n_arrived == trips_.n_vehicles() || state.tick >= end_tick_;
 }
 
-void QueueModel::enter_link(QueueState& s, QueueState::ThreadScratch& t, std::int32_t vehicle,
-                            std::int32_t link) const {
+// the per-link and per-car steps of the phases are inlined into their loops (3 % of the loop)
+[[gnu::always_inline]] inline void QueueModel::enter_link(QueueState& s,
+                                                         QueueState::ThreadScratch& t,
+                                                         std::int32_t vehicle,
+                                                         std::int32_t link) const {
   // append to the link's queue; only the link's from node calls this (in the node phase)
   const auto v = static_cast<std::size_t>(vehicle);
   const auto l = static_cast<std::size_t>(link);
@@ -443,8 +446,9 @@ void QueueModel::wake_links(QueueState& s) const {
   slot.resize(kept);
 }
 
-bool QueueModel::gather_link(QueueState& s, QueueState::ThreadScratch& t, std::size_t l,
-                             bool parallel) const {
+[[gnu::always_inline]] inline bool QueueModel::gather_link(QueueState& s,
+                                                          QueueState::ThreadScratch& t,
+                                                          std::size_t l, bool parallel) const {
   // after the link phase: the link's nodes with a buffer to serve or a departure to let in join
   // the node phase; an idle link leaves the active set, a link whose cars are all still under
   // way (none due) sleeps until the first is due, whatever its credit (docs: #traffic-flow).
@@ -523,7 +527,8 @@ void QueueModel::apply_counts(QueueState& s) const {
   std::fill(s.node_active_bits.begin(), s.node_active_bits.end(), std::uint64_t{0});
 }
 
-std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l, std::int64_t to_end) const {
+[[gnu::always_inline]] inline std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l,
+                                                                  std::int64_t to_end) const {
   // the link phase of one active link; returns the cars that arrived
   const std::int64_t k = s.tick;
   const auto li = static_cast<std::int64_t>(l);
