@@ -439,6 +439,10 @@ void QueueModel::wake_links(QueueState& s) const {
     if (wake <= k) {
       set_bit(s.link_active_bits, l);
       ++s.n_active_links;
+      // the link phase reads the car that becomes due: fetch its record now
+      const std::int32_t last_due = s.link[l].queue_last_due;
+      const std::int32_t first = last_due < 0 ? s.link[l].queue_head : -1;
+      if (first >= 0) __builtin_prefetch(&s.vehicle[static_cast<std::size_t>(first)]);
     } else if (wake % kWheelSlots == k % kWheelSlots) {
       slot[kept++] = link;
     }
