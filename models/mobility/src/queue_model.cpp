@@ -318,6 +318,7 @@ QueueState QueueModel::initial_state() const {
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
   s.link_buffered.assign(nl, 0);
   s.link_waiting.assign(nl, 0);
+  s.node_waiting.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
   s.n_active_links = 0;
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
 
@@ -408,6 +409,7 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
   s.link_buffered.assign(nl, 0);
   s.link_waiting.assign(nl, 0);
+  s.node_waiting.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
   s.n_active_links = 0;
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
   for (std::size_t l = 0; l < nl; ++l) {
@@ -473,8 +475,11 @@ void QueueModel::wake_links(QueueState& s) const {
     s.link_buffered[l] = 1;
   }
   if (q.wait_head >= 0) {
+    const auto from = static_cast<std::size_t>(graph_.from_node_idx[l]);
     mark_node(graph_.from_node_idx[l]);
     s.link_waiting[l] = 1;
+    // the node has departures to let in (several threads may set it: an atomic store)
+    std::atomic_ref<std::uint8_t>(s.node_waiting[from]).store(1, std::memory_order_relaxed);
   }
   if (q.buffer_head >= 0 || q.wait_head >= 0) return true;
   if (q.queue_head < 0) return false;
@@ -788,6 +793,8 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
         }
 
         // departures enter their first link after the through traffic, while there is room
+        if (s.node_waiting[ni] == 0) continue;
+        s.node_waiting[ni] = 0;
         for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
           const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
           const auto o = static_cast<std::size_t>(out);
@@ -826,6 +833,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   if (s.link_active_bits.size() != bit_words(graph_.n_links()) ||
       s.node_active_bits.size() != bit_words(graph_.n_nodes) ||
       s.link_buffered.size() != n_links_now || s.link_waiting.size() != n_links_now ||
+      s.node_waiting.size() != static_cast<std::size_t>(graph_.n_nodes) ||
       s.sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots)) {
     rebuild_active_sets(s);
   }

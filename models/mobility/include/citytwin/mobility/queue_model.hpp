@@ -161,6 +161,9 @@ struct QueueState {
   /// scratch of one tick (n_links): 1 for a link with departures waiting to enter (as
   /// link_buffered, for the out-links of a node)
   std::vector<std::uint8_t> link_waiting;
+  /// scratch of one tick (n_nodes): 1 for a node with departures waiting on one of its
+  /// out-links (set with link_waiting, cleared by the node phase)
+  std::vector<std::uint8_t> node_waiting;
   std::int64_t n_active_links = 0;              ///< [1] links in link_active_bits (about)
   /// links asleep by the tick they wake at (LinkQueue::wake_tick: the tick their first car not
   /// yet due becomes due, or, held by a red signal, the next green tick if that is earlier),
