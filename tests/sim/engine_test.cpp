@@ -142,6 +142,8 @@ class SparseModel : public Model {
   void step(const StepContext& ctx, const State&, StateWriter& next) const override {
     const std::span<std::int64_t> v = next.get_entries(value_, entries_);
     for (const std::int64_t e : entries_) v[static_cast<std::size_t>(e)] = ctx.tick + 10 * e;
+    // from tick 3 on it also takes the column whole and writes entry 4: committed whole
+    if (ctx.tick >= 3) next.get(value_)[4] = 100 + ctx.tick;
   }
   Column<std::int64_t> value_;
 
@@ -166,6 +168,11 @@ TEST(Engine, CommitsJustTheListedEntries) {
   EXPECT_EQ(engine.state().get(model->value_)[1], 12);
   engine.restore(saved);
   EXPECT_EQ(engine.state().get(model->value_)[1], 11);
+  engine.step();  // tick 2
+  engine.step();  // tick 3: entries 1 and 3, then the whole column with entry 4
+  const std::span<const std::int64_t> w = engine.state().get(model->value_);
+  EXPECT_EQ(std::vector<std::int64_t>(w.begin(), w.end()),
+            (std::vector<std::int64_t>{0, 13, 0, 33, 103}));
 }
 
 TEST(Engine, PeriodSkipsTicks) {

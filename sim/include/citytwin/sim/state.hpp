@@ -191,9 +191,10 @@ class StateWriter {
  private:
   void mark_written(ColumnId id) const {
     if (written_.empty()) return;
-    // get() may run on many threads at once: the flag only ever goes from 0 to 1
+    // get() may run on many threads at once: the flag only ever goes to 1 (a column taken whole
+    // after get_entries(), flag 2, is committed whole)
     const std::atomic_ref<std::uint8_t> flag(written_[static_cast<std::size_t>(id)]);
-    if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
+    if (flag.load(std::memory_order_relaxed) != 1) flag.store(1, std::memory_order_relaxed);
   }
 
   void mark_entries(ColumnId id, std::span<const std::int64_t> entries) const;
