@@ -10,6 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <citytwin/config.hpp>
 #include <citytwin/io/result_writer.hpp>
 #include <citytwin/io/scenario.hpp>
@@ -172,9 +176,37 @@ int command_compare(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// Asks for transparent huge pages on the next 256 MiB of the main heap. A short run spends much
+// of its system time faulting in fresh 4 KiB pages (the 20x20 SUMO benchmark: ~6,900 faults,
+// ~10 ms of a 90 ms process); 2 MiB pages need 512 times fewer faults. The heap is grown by
+// that much at once (address space only: pages are committed where touched), marked with
+// madvise(MADV_HUGEPAGE) (a no-op where the kernel's THP mode is "never"), and kept: the mmap
+// threshold is fixed at glibc's maximum (32 MiB) so that buffers below it come from this heap,
+// and freed memory is not trimmed back below 512 MiB. Anything failing leaves malloc as it was.
+void use_huge_pages_for_heap() {
+  constexpr std::size_t kReserve = std::size_t{256} << 20;
+  constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 0 || mallopt(M_TRIM_THRESHOLD, 2 * kReserve) == 0 ||
+      mallopt(M_TOP_PAD, kReserve) == 0) {
+    return;
+  }
+  // one allocation from the heap's top grows it by the pad (volatile: not optimised away)
+  const auto before = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  void* volatile grow = std::malloc(std::size_t{1} << 20);
+  std::free(grow);
+  const auto end = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  mallopt(M_TOP_PAD, 0);
+  const std::uintptr_t begin = (before + kHugePage - 1) & ~(kHugePage - 1);
+  if (end > begin) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): the heap's own address range
+    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_huge_pages_for_heap();
   const std::vector<std::string> all(argv + 1, argv + argc);
   if (all.empty() || all[0] == "-h" || all[0] == "--help" || all[0] == "help") {
     std::fputs(kUsage.data(), all.empty() ? stderr : stdout);
