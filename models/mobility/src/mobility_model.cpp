@@ -81,8 +81,9 @@ template <typename T>
 void copy_in(std::span<const T> from, std::vector<T>& to) {
   to.assign(from.begin(), from.end());
 }
-template <typename T>
-void copy_out(const std::vector<T>& from, std::span<T> to) {
+// `from` (a vector or a span) into the column `to`, of the same size
+template <typename From, typename T>
+void copy_out(const From& from, std::span<T> to) {
   std::copy(from.begin(), from.end(), to.begin());
 }
 
@@ -210,9 +211,9 @@ void load_queue_state(const MobilityModel::Columns& c, const MobilityModel::Data
     load_fifo(s.link[l].queue_head);
     load_fifo(s.link[l].buffer_head);
   }
-  // the fixed departure order and ticks (the queue model reads those of the next departures)
-  copy_in(state.get(c.trip_i32[2]), s.departure_order);
-  copy_in(state.get(c.trip_i64[3]), s.depart_tick);
+  // the fixed departure order and ticks: the queue model's own (the columns hold copies)
+  s.departure_order = d.queue->departure_order();
+  s.depart_tick = d.queue->depart_ticks();
   s.link_active_bits.clear();
   const std::span<const std::int64_t> sc = state.get(c.scalars);
   s.tick = sc[0];

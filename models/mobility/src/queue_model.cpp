@@ -147,6 +147,21 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     }
   }
 
+  // departures: ticks, and the vehicles sorted by (tick, vehicle_idx)
+  const auto nv = static_cast<std::size_t>(n_vehicles);
+  depart_tick_.resize(nv);
+  for (std::size_t v = 0; v < nv; ++v) {
+    depart_tick_[v] = std::max<std::int64_t>(
+        0, static_cast<std::int64_t>(std::ceil(trips_.departure_s[v] / config_.dt_s - kTickEps)));
+  }
+  departure_order_.resize(nv);
+  std::iota(departure_order_.begin(), departure_order_.end(), 0);
+  std::stable_sort(departure_order_.begin(), departure_order_.end(),
+                   [&](std::int32_t a, std::int32_t b) {
+                     return depart_tick_[static_cast<std::size_t>(a)] <
+                            depart_tick_[static_cast<std::size_t>(b)];
+                   });
+
   // signals: checked against the graph; a plan without gates is no plan
   if (config_.signals != nullptr) {
     validate_signal_plan(*config_.signals, n_links);
@@ -333,19 +348,8 @@ QueueState QueueModel::initial_state() const {
   }
   s.arrive_tick.assign(nv, -1);
   s.stuck_count.assign(nv, 0);
-  s.depart_tick.resize(nv);
-  for (std::size_t v = 0; v < nv; ++v) {
-    s.depart_tick[v] =
-        static_cast<std::int64_t>(std::ceil(trips_.departure_s[v] / config_.dt_s - kTickEps));
-    s.depart_tick[v] = std::max<std::int64_t>(0, s.depart_tick[v]);
-  }
-  s.departure_order.resize(nv);
-  std::iota(s.departure_order.begin(), s.departure_order.end(), 0);
-  std::stable_sort(s.departure_order.begin(), s.departure_order.end(),
-                   [&](std::int32_t a, std::int32_t b) {
-                     return s.depart_tick[static_cast<std::size_t>(a)] <
-                            s.depart_tick[static_cast<std::size_t>(b)];
-                   });
+  s.depart_tick = depart_tick_;
+  s.departure_order = departure_order_;
   return s;
 }
 

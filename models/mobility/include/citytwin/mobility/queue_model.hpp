@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include <citytwin/mobility/router.hpp>
@@ -135,12 +136,15 @@ struct QueueState {
 
   // per vehicle (n_vehicles)
   std::vector<VehicleMove> vehicle;            ///< position on the route and FIFO link
-  std::vector<std::int64_t> depart_tick;       ///< [1] departure tick
+  /// [1] departure tick of each vehicle: fixed, QueueModel::depart_ticks() (initial_state()
+  /// points here at them; valid while the QueueModel lives)
+  std::span<const std::int64_t> depart_tick;
   std::vector<std::int64_t> arrive_tick;       ///< [1] arrival tick, -1 while travelling
   std::vector<std::int32_t> stuck_count;       ///< [1] forced moves after stuck_time_s
 
   // departures in (tick, vehicle_idx) order
-  std::vector<std::int32_t> departure_order;  ///< vehicles sorted by departure tick
+  /// vehicles sorted by departure tick: fixed, QueueModel::departure_order() (as depart_tick)
+  std::span<const std::int32_t> departure_order;
   std::int64_t next_departure = 0;            ///< next entry of departure_order to release
   std::int64_t n_arrived = 0;                 ///< [veh] vehicles that arrived
   std::int64_t n_in_network = 0;              ///< [veh] cars departed and not arrived
@@ -233,6 +237,12 @@ class QueueModel {
   /// A fresh state at tick 0: no vehicle departed; link speeds and capacities from the graph.
   [[nodiscard]] QueueState initial_state() const;
 
+  /// [1] departure tick of each vehicle (its departure_s rounded up to a tick, at least 0);
+  /// fixed for the model's lifetime, what QueueState::depart_tick points at.
+  [[nodiscard]] std::span<const std::int64_t> depart_ticks() const { return depart_tick_; }
+  /// The vehicles in (departure tick, vehicle index) order; QueueState::departure_order.
+  [[nodiscard]] std::span<const std::int32_t> departure_order() const { return departure_order_; }
+
   /// Advances `state` by one tick: departures, link phase (queue → buffer, arrivals), node phase
   /// (buffers → next links, merge by capacity, signals), counts; appends finished statistics
   /// intervals to `stats`. Uses the state's current link speeds (for cars entering a link this
@@ -307,6 +317,8 @@ class QueueModel {
   std::int64_t interval_ticks_ = 1;
   std::int64_t end_tick_ = 0;
   std::int32_t max_in_degree_ = 0;
+  std::vector<std::int64_t> depart_tick_;     // [1] per vehicle: depart_ticks()
+  std::vector<std::int32_t> departure_order_;  // departure_order()
   // outflow per tick, credit cap and buffer size of a link at the state's current capacity
   struct LinkRate {
     double capacity_veh;    // [veh] outflow credit gained per tick
