@@ -4,6 +4,18 @@ find_package(tomlplusplus 3 REQUIRED)
 find_package(date REQUIRED)  # Howard Hinnant's date/tz: IANA time zones (docs/architecture.md#time-zones)
 find_package(HDF5 REQUIRED COMPONENTS C HL)
 find_package(PROJ REQUIRED CONFIG)  # CRS transformations (solar, mobility, bike share)
+# PROJ's headers only: citytwin::sim opens the library on first use (sim/src/proj_on_demand.cpp)
+add_library(citytwin_proj_headers INTERFACE)
+add_library(citytwin::proj_headers ALIAS citytwin_proj_headers)
+target_include_directories(citytwin_proj_headers SYSTEM INTERFACE
+                           $<TARGET_PROPERTY:PROJ::proj,INTERFACE_INCLUDE_DIRECTORIES>)
+get_target_property(_proj_configs PROJ::proj IMPORTED_CONFIGURATIONS)
+list(GET _proj_configs 0 _proj_config)
+get_target_property(CITYTWIN_PROJ_SONAME PROJ::proj IMPORTED_SONAME_${_proj_config})
+if(NOT CITYTWIN_PROJ_SONAME)
+  get_target_property(_proj_location PROJ::proj IMPORTED_LOCATION_${_proj_config})
+  get_filename_component(CITYTWIN_PROJ_SONAME "${_proj_location}" NAME)
+endif()
 
 # OpenStreetMap XML and PBF through libosmium: header-only, without a CMake config in Debian; one
 # interface target for every model that reads OSM (mobility, bike share)
