@@ -6,37 +6,22 @@
 // runs that never transform a coordinate. These definitions stand in for PROJ's: the first call
 // opens the libproj the build was configured with (CITYTWIN_PROJ_SONAME) and each forwards to
 // the library's own function, looked up once.
-#include <dlfcn.h>
 #include <proj.h>
 
-#include <stdexcept>
-#include <string>
+#include <citytwin/sim/shared_library.hpp>
 
 namespace {
 
-// the library, opened once (thread-safe); a failure is reported at each call
+// the library, opened at the first call (thread-safe; a failure is reported at each call)
 void* library() {
-  static void* const handle = [] {
-    void* h = dlopen(CITYTWIN_PROJ_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr) {
-      const char* why = dlerror();
-      throw std::runtime_error(std::string("cannot load PROJ (") + CITYTWIN_PROJ_SONAME +
-                               "): " + (why != nullptr ? why : "unknown error") +
-                               "; install Debian's libproj25 (.ci/setup installs it)");
-    }
-    return h;
-  }();
+  static void* const handle = citytwin::sim::open_shared_library(CITYTWIN_PROJ_SONAME, "libproj25");
   return handle;
 }
 
-// the library's function `name`, of the type of our declaration F (from <proj.h>)
+// the library's function `name`, of the type of its declaration F in <proj.h>
 template <typename F>
 F* function(const char* name) {
-  void* const address = dlsym(library(), name);
-  if (address == nullptr) {
-    throw std::runtime_error(std::string("PROJ (") + CITYTWIN_PROJ_SONAME + ") has no " + name);
-  }
-  return reinterpret_cast<F*>(address);
+  return citytwin::sim::shared_library_function_as<F>(library(), CITYTWIN_PROJ_SONAME, name);
 }
 
 }  // namespace
