@@ -34,7 +34,10 @@ using test::write_json;
 fs::path stations_folder(const std::string& name, const std::vector<double>& lat, const std::vector<double>& lon,
                          int cap, const std::vector<int>& initial, const std::vector<int>& a,
                          const std::vector<int>& b) {
-  const fs::path dir = fs::temp_directory_path() / ("citytwin_bikeshare_fleet_" + name);
+  // one folder per test: ctest runs the tests of this file side by side, in separate processes
+  const fs::path dir = fs::temp_directory_path() /
+                       ("citytwin_bikeshare_fleet_" + name + "_" +
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::remove_all(dir);
   fs::create_directories(dir / "status");
   fs::create_directories(dir / "demand");
