@@ -1,11 +1,11 @@
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <iterator>
 #include <pugixml.hpp>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -64,6 +64,14 @@ std::uint8_t vclass_list_modes(std::string_view list) {
   return modes;
 }
 
+// attributes of junctions, edges and connections, read in one pass each (in SUMO's order)
+constexpr std::array<const char*, 5> kJunctionAttrs = {"id", "type", "x", "y", "z"};
+constexpr std::array<const char*, 6> kEdgeAttrs = {"id", "function", "from", "to", "type", "name"};
+constexpr std::array<const char*, 8> kConnectionAttrs = {"from", "to", "fromLane",  "toLane",
+                                                         "via",  "tl", "linkIndex", "dir"};
+using JunctionAttrs = std::array<Attr, kJunctionAttrs.size()>;
+using EdgeAttrs = std::array<Attr, kEdgeAttrs.size()>;
+using ConnectionAttrs = std::array<Attr, kConnectionAttrs.size()>;
 
 class SumoParser {
  public:
@@ -85,27 +93,38 @@ class SumoParser {
       throw_issues();
     }
 
-    // in dependency order: location, junctions, programs, edges, connections
-    std::vector<Node> junctions, programs, edges, connections;
+    // in dependency order: location, junctions, programs, edges, connections. A first pass
+    // reads the attributes of each element in one walk over them (every step is a call into
+    // pugixml) and drops internal junctions, edges and connections (more than half of each in
+    // SUMO's output): nothing they do depends on the order or can raise an issue.
+    std::vector<Pending<JunctionAttrs>> junctions;
+    std::vector<Node> programs;
+    std::vector<Pending<EdgeAttrs>> edges;
+    std::vector<Pending<ConnectionAttrs>> connections;
     for (Node child = root.first_child(); child; child = child.next_sibling()) {
-      const std::string_view name = child.name();
-      if (name == "junction") {
-        junctions.push_back(child);
-      } else if (name == "tlLogic") {
+      if (child.is("edge")) {
+        const auto a = child.attributes(kEdgeAttrs, internal_edge);
+        if (internal_edge(a)) {
+          skip_edge(a[0].value());
+        } else {
+          edges.push_back({child, a});
+        }
+      } else if (child.is("connection")) {
+        const auto a = child.attributes(kConnectionAttrs, internal_connection);
+        if (!internal_connection(a)) connections.push_back({child, a});
+      } else if (child.is("junction")) {
+        const auto a = child.attributes(kJunctionAttrs, internal_junction);
+        if (!internal_junction(a)) junctions.push_back({child, a});
+      } else if (child.is("tlLogic")) {
         programs.push_back(child);
-      } else if (name == "edge") {
-        edges.push_back(child);
-      } else if (name == "connection") {
-        connections.push_back(child);
       }
     }
-    junction_index_.reserve(junctions.size());
-    edge_index_.reserve(edges.size());
+    reserve(junctions.size(), edges.size(), connections.size());
     read_location(root.child("location"));
-    for (const Node& j : junctions) read_junction(j);
+    for (const auto& j : junctions) read_junction(j.node, j.attrs);
     for (const Node& t : programs) read_tl_logic(t);
-    for (const Node& e : edges) read_edge(e);
-    for (const Node& c : connections) read_connection(c);
+    for (const auto& e : edges) read_edge(e.node, e.attrs);
+    for (const auto& c : connections) read_connection(c.node, c.attrs);
     if (!issues_.empty()) throw_issues();
 
     // signal programs of signalised junctions: from their connections, else by junction id
@@ -119,8 +138,8 @@ class SumoParser {
     }
     for (std::size_t n = 0; n < net.node_id.size(); ++n) {
       if (net.node_signalised[n] == 0 || net.node_signal_program_idx[n] != -1) continue;
-      const auto it = program_index_.find(net.node_external_id[n]);
-      if (it != program_index_.end()) net.node_signal_program_idx[n] = it->second;
+      const std::int32_t* const program = program_index_.find(net.node_external_id[n]);
+      if (program != nullptr) net.node_signal_program_idx[n] = *program;
     }
     net.finalize();
     return std::move(out_);
@@ -180,7 +199,7 @@ class SumoParser {
                 describe(node) + " has no '" + name + "' attribute; add it");
       return {};
     }
-    return a.value;
+    return a.value();
   }
 
   // a number attribute: `fallback` when absent and optional, NaN (and an issue) when bad
@@ -196,7 +215,7 @@ class SumoParser {
                 describe(node) + " has no '" + name + "' attribute; add it");
       return std::nan("");
     }
-    const std::string_view text = a.value;
+    const std::string_view text = a.value();
     double value = 0.0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(value)) {
@@ -211,6 +230,17 @@ class SumoParser {
   // a non-negative integer attribute, `fallback` when absent, -1 (and an issue) when bad
   std::int32_t index(const Node& node, const char* name, const Attr& a,
                      std::int32_t fallback) {
+    // up to 6 plain digits: the value itself (what number() gives, without its from_chars)
+    if (a) {
+      const std::string_view text = a.value();
+      std::int32_t v = 0;
+      bool digits = !text.empty() && text.size() <= 6;
+      for (std::size_t i = 0; digits && i < text.size(); ++i) {
+        digits = text[i] >= '0' && text[i] <= '9';
+        v = 10 * v + (text[i] - '0');
+      }
+      if (digits) return v;
+    }
     const double v = number(node, name, a, false, fallback);
     if (std::isnan(v)) return -1;
     if (v < 0.0 || v != std::floor(v) || v > 1e6) {
@@ -247,10 +277,10 @@ class SumoParser {
     l.proj_parameter = std::string(loc.attribute("projParameter").as_string());
   }
 
-  void read_junction(const Node& j) {
-    const std::string_view type = j.attributes<1>({"type"})[0].as_string();
-    if (type == "internal") return;
-    const auto [id_attr, x_attr, y_attr, z_attr] = j.attributes<4>({"id", "x", "y", "z"});
+  // a junction (not internal) and its kJunctionAttrs
+  void read_junction(const Node& j, const JunctionAttrs& attrs) {
+    const auto& [id_attr, type_attr, x_attr, y_attr, z_attr] = attrs;
+    const std::string_view type = type_attr.as_string();
     const std::string_view id = required(j, "id", id_attr);
     const double x = number(j, "x", x_attr, true);
     const double y = number(j, "y", y_attr, true);
@@ -260,15 +290,13 @@ class SumoParser {
       failed_.insert(id);
       return;
     }
-    if (junction_index_.count(id) != 0) {
+    StreetNetwork& net = out_.network;
+    if (!junction_index_.insert(id, static_cast<std::int32_t>(net.n_nodes()))) {
       add_issue(j, describe(j), describe(j) + " is defined twice; junction ids must be unique");
       return;
     }
     const bool signalised = type.substr(0, 13) == "traffic_light";
-    StreetNetwork& net = out_.network;
-    const std::int32_t idx = net.add_node(net.n_nodes() + 1, x, y, std::isnan(z) ? 0.0 : z,
-                                          signalised, std::string(id));
-    junction_index_.emplace(id, idx);
+    net.add_node(net.n_nodes() + 1, x, y, std::isnan(z) ? 0.0 : z, signalised, std::string(id));
   }
 
   void read_tl_logic(const Node& t) {
@@ -290,19 +318,16 @@ class SumoParser {
       p.phase_state.emplace_back(required(ph, "state"));
     });
     p.phase_begin.push_back(static_cast<std::int64_t>(p.phase_duration_s.size()));
-    program_index_.emplace(id, program_idx);  // the first program of a light is its default
+    program_index_.insert(id, program_idx);  // the first program of a light is its default
   }
 
-  void read_edge(const Node& e) {
-    // internal, crossing and walking-area edges describe junction interiors
-    const auto [function_attr, id_attr, from_attr, to_attr, type_attr, name_attr] =
-        e.attributes<6>({"function", "id", "from", "to", "type", "name"});
-    const std::string_view function = function_attr.as_string();
+  // an edge and its kEdgeAttrs (all but internal edges with an id)
+  void read_edge(const Node& e, const EdgeAttrs& attrs) {
+    const auto& [id_attr, function_attr, from_attr, to_attr, type_attr, name_attr] = attrs;
     const std::string_view id = required(e, "id", id_attr);
-    if (!function.empty() && function != "normal") {
-      ++out_.n_internal_edges_skipped;
-      // connections from or to ids starting with ':' are skipped before this set is asked
-      if (id.empty() || id.front() != ':') skipped_edges_.insert(id);
+    // internal, crossing and walking-area edges describe junction interiors
+    if (internal_function(function_attr)) {
+      skip_edge(id);
       return;
     }
 
@@ -310,8 +335,8 @@ class SumoParser {
     const auto junction = [&](const char* role, const Attr& attr) {
       const std::string_view ref = required(e, role, attr);
       if (ref.empty()) return -1;
-      const auto it = junction_index_.find(ref);
-      if (it == junction_index_.end()) {
+      const std::int32_t* const idx = junction_index_.find(ref);
+      if (idx == nullptr) {
         if (failed_.count(ref) != 0) return -1;
         add_issue(e, "edge '" + std::string(id) + "'." + role,
                   "edge '" + std::string(id) + "' references unknown junction '" +
@@ -319,7 +344,7 @@ class SumoParser {
                       std::string(ref) + "\"> or fix the edge");
         return -1;
       }
-      return it->second;
+      return *idx;
     };
     const std::int32_t from = junction("from", from_attr);
     const std::int32_t to = junction("to", to_attr);
@@ -330,14 +355,14 @@ class SumoParser {
     std::uint8_t modes = 0;
     for_each_child(e, "lane", [&](const Node& lane) {
       ++n_sumo_lanes;
-      const auto [length, speed, allow, disallow] =
-          lane.attributes<4>({"length", "speed", "allow", "disallow"});
+      const auto [allow, disallow, speed, length] =
+          lane.attributes<4>({"allow", "disallow", "speed", "length"});
       length_sum_m += number(lane, "length", length, true);
       speed_mps = std::max(speed_mps, number(lane, "speed", speed, true));
       std::uint8_t lane_modes = kModeAll;
-      if (allow) lane_modes = vclass_list_modes(allow.value);
+      if (allow) lane_modes = vclass_list_modes(allow.value());
       if (disallow) {
-        lane_modes = static_cast<std::uint8_t>(lane_modes & ~vclass_list_modes(disallow.value));
+        lane_modes = static_cast<std::uint8_t>(lane_modes & ~vclass_list_modes(disallow.value()));
       }
       modes = static_cast<std::uint8_t>(modes | lane_modes);
       if ((lane_modes & kModeCar) != 0) ++n_car_lanes;
@@ -352,7 +377,9 @@ class SumoParser {
       failed_.insert(id);  // reported already; its connections are not reported again
       return;
     }
-    if (edge_index_.count(id) != 0) {
+    StreetNetwork& net = out_.network;
+    if (!edge_index_.insert(id,
+                            EdgeEntry{static_cast<std::int32_t>(net.n_links()), n_sumo_lanes})) {
       add_issue(e, "edge '" + std::string(id) + "'",
                 "edge '" + std::string(id) + "' is defined twice; edge ids must be unique");
       return;
@@ -361,7 +388,6 @@ class SumoParser {
     // the link: cars use their lanes, other modes one lane
     const bool car = (modes & kModeCar) != 0;
     StreetNetwork::LinkSpec spec;
-    StreetNetwork& net = out_.network;
     spec.link_id = net.n_links() + 1;
     spec.external_id = id;
     spec.from_node_idx = from;
@@ -377,11 +403,13 @@ class SumoParser {
     spec.modes = modes;
     spec.highway_class = edge_type_class(type_attr.as_string());
     spec.name = name_attr.as_string();
-    edge_index_.emplace(id, EdgeEntry{net.add_link(std::move(spec)), n_sumo_lanes});
+    net.add_link(std::move(spec));
   }
 
-  void read_connection(const Node& c) {
-    const auto [from_attr, to_attr] = c.attributes<2>({"from", "to"});
+  // a connection (not internal) and its kConnectionAttrs
+  void read_connection(const Node& c, const ConnectionAttrs& attrs) {
+    const auto& [from_attr, to_attr, from_lane_attr, to_lane_attr, via, tl_attr, link_index,
+                 dir_attr] = attrs;
     const std::string_view from = from_attr.as_string();
     const std::string_view to = to_attr.as_string();
     if (from.empty() || to.empty()) {
@@ -389,15 +417,13 @@ class SumoParser {
       return;
     }
     // movements inside junctions and on pedestrian areas are not links
-    if (from.front() == ':' || to.front() == ':' || skipped_edges_.count(from) != 0 ||
-        skipped_edges_.count(to) != 0 || failed_.count(from) != 0 || failed_.count(to) != 0) {
+    if (skipped_edges_.count(from) != 0 || skipped_edges_.count(to) != 0 ||
+        failed_.count(from) != 0 || failed_.count(to) != 0) {
       return;
     }
-    const auto [from_lane_attr, to_lane_attr, via, tl_attr, link_index, dir_attr] =
-        c.attributes<6>({"fromLane", "toLane", "via", "tl", "linkIndex", "dir"});
     const auto edge = [&](std::string_view ref, const char* role) -> const EdgeEntry* {
-      const auto it = edge_index_.find(ref);
-      if (it != edge_index_.end()) return &it->second;
+      const EdgeEntry* const entry = edge_index_.find(ref);
+      if (entry != nullptr) return entry;
       add_issue(c, std::string("connection.") + role,
                 "connection " + std::string(from) + " -> " + std::string(to) +
                     " references unknown edge '" + std::string(ref) +
@@ -421,15 +447,15 @@ class SumoParser {
     std::int32_t program = -1;
     const std::string_view tl = tl_attr.as_string();
     if (!tl.empty()) {
-      const auto it = program_index_.find(tl);
-      if (it == program_index_.end()) {
+      const std::int32_t* const found = program_index_.find(tl);
+      if (found == nullptr) {
         add_issue(c, "connection.tl",
                   "connection " + std::string(from) + " -> " + std::string(to) +
                       " names unknown tlLogic '" + std::string(tl) +
                       "'; add the program or remove tl");
         return;
       }
-      program = it->second;
+      program = *found;
     }
     LaneConnections& lc = out_.connections;
     lc.from_link_idx.push_back(from_edge->link_idx);
@@ -443,6 +469,68 @@ class SumoParser {
     lc.direction.push_back(dir.empty() ? '?' : dir.front());
   }
 
+  // --- the first pass ---
+
+  // an element kept by the first pass and its attributes
+  template <typename Attrs>
+  struct Pending {
+    Node node;
+    Attrs attrs;
+  };
+
+  // true for the function of an internal, crossing or walking-area edge
+  static bool internal_function(const Attr& function) {
+    return function.front() != '\0' && !sumo_xml::same_name(function.c_str(), "normal");
+  }
+  // true for an internal junction (its kJunctionAttrs so far)
+  static bool internal_junction(const JunctionAttrs& a) {
+    return a[1] && sumo_xml::same_name(a[1].c_str(), "internal");
+  }
+  // true for an internal edge with an id (its kEdgeAttrs so far); one without an id waits for
+  // its issue among the edges
+  static bool internal_edge(const EdgeAttrs& a) { return internal_function(a[1]) && a[0]; }
+  // true for a connection from or to a junction interior, both ends named (its
+  // kConnectionAttrs so far)
+  static bool internal_connection(const ConnectionAttrs& a) {
+    const char from = a[0].front();
+    const char to = a[1].front();
+    return from != '\0' && to != '\0' && (from == ':' || to == ':');
+  }
+
+  // counts an internal edge `id` and files it for its connections
+  void skip_edge(std::string_view id) {
+    ++out_.n_internal_edges_skipped;
+    // connections from or to ids starting with ':' are skipped before this set is asked
+    if (id.empty() || id.front() != ':') skipped_edges_.insert(id);
+  }
+
+  // room for the junctions, edges and connections found by the first pass
+  void reserve(std::size_t n_junctions, std::size_t n_edges, std::size_t n_connections) {
+    junction_index_.reserve(n_junctions);
+    edge_index_.reserve(n_edges);
+    StreetNetwork& net = out_.network;
+    net.link_id.reserve(n_edges);
+    net.link_external_id.reserve(n_edges);
+    net.from_node_idx.reserve(n_edges);
+    net.to_node_idx.reserve(n_edges);
+    net.length_m.reserve(n_edges);
+    net.lanes.reserve(n_edges);
+    net.free_speed_mps.reserve(n_edges);
+    net.flow_capacity_veh_per_h.reserve(n_edges);
+    net.modes.reserve(n_edges);
+    net.highway_class.reserve(n_edges);
+    net.name.reserve(n_edges);
+    LaneConnections& lc = out_.connections;
+    lc.from_link_idx.reserve(n_connections);
+    lc.from_lane.reserve(n_connections);
+    lc.to_link_idx.reserve(n_connections);
+    lc.to_lane.reserve(n_connections);
+    lc.via.reserve(n_connections);
+    lc.signal_program_idx.reserve(n_connections);
+    lc.link_index.reserve(n_connections);
+    lc.direction.reserve(n_connections);
+  }
+
   // a read edge: its link and its number of SUMO lanes
   struct EdgeEntry {
     std::int32_t link_idx = -1;
@@ -454,9 +542,9 @@ class SumoParser {
   sumo_xml::Tree tree_;
   std::vector<PendingIssue> issues_;
   SumoNet out_;
-  std::unordered_map<std::string_view, std::int32_t> junction_index_;
-  std::unordered_map<std::string_view, EdgeEntry> edge_index_;
-  std::unordered_map<std::string_view, std::int32_t> program_index_;
+  sumo_xml::IdIndex<std::int32_t> junction_index_;
+  sumo_xml::IdIndex<EdgeEntry> edge_index_;
+  sumo_xml::IdIndex<std::int32_t> program_index_;
   std::unordered_set<std::string_view> skipped_edges_;
   std::unordered_set<std::string_view> failed_;  // junctions and edges with a reported problem
 };
