@@ -1,9 +1,11 @@
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <citytwin/mobility/readers/sumo_net.hpp>
+#include <citytwin/mobility/readers/sumo_routes.hpp>
 #include <citytwin/sim/error.hpp>
 
 namespace citytwin::mobility {
@@ -213,6 +215,21 @@ TEST(SumoNet, SyntaxErrorAndMissingFile) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/city.net.xml: error: cannot open"),
               std::string::npos)
         << e.what();
+  }
+}
+
+// a folder given as either file is an input error naming it (not a stream exception)
+TEST(SumoNet, AFolderIsAnInputErrorForBothReaders) {
+  const std::string folder = std::filesystem::temp_directory_path().string();
+  for (int reader = 0; reader < 2; ++reader) {
+    try {
+      if (reader == 0) static_cast<void>(read_sumo_net(folder));
+      if (reader == 1) static_cast<void>(read_sumo_routes(folder));
+      FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(folder + ": error: is a folder"), std::string::npos)
+          << e.what();
+    }
   }
 }
 

@@ -559,12 +559,8 @@ SumoNet read_sumo_net(const std::filesystem::path& path) {
   const sumo_xml::FileText file(path);
   if (file.mapped()) return SumoParser(file.text(), path.string()).parse();
   // not a regular file with content (or not there): read as a stream
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(
-        InputIssue{path.string(), 0, 0, "", "cannot open the SUMO network file; check the path"});
-  }
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string text =
+      sumo_xml::read_stream(path, "cannot open the SUMO network file; check the path");
   return SumoParser(text, path.string()).parse();
 }
 

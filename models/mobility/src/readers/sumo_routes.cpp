@@ -408,11 +408,7 @@ SumoDemand read_sumo_routes(const std::filesystem::path& path) {
   const sumo_xml::FileText file(path);
   if (file.mapped()) return parse_routes(file.text(), path.string());
   // not a regular file with content (or not there): read as a stream
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(InputIssue{path.string(), 0, 0, "", "cannot open the route file"});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_routes(text.str(), path.string());
+  return parse_routes(sumo_xml::read_stream(path, "cannot open the route file"), path.string());
 }
 
 }  // namespace citytwin::mobility

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +24,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <citytwin/sim/error.hpp>
 
 namespace citytwin::mobility::sumo_xml {
 
@@ -67,6 +71,19 @@ inline bool same_name(const char* a, const char* b) {
     ++b;
   }
   return false;
+}
+
+// The text of `path` read as a stream, for what FileText does not map (an empty file, a pipe).
+// Throws InputError naming the path: `cannot_open` when it cannot be opened, and a message of
+// its own for a directory (whose reads would fail with std::ios_failure).
+inline std::string read_stream(const std::filesystem::path& path, const std::string& cannot_open) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(InputIssue{path.string(), 0, 0, "", "is a folder; give the path of the file in it"});
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(InputIssue{path.string(), 0, 0, "", cannot_open});
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // an attribute as found: false when absent; its value is a NUL-terminated string in the tree,
