@@ -11,17 +11,11 @@
 
 namespace {
 
-// the library, opened at the first call (thread-safe; a failure is reported at each call)
-void* library() {
-  static void* const handle =
-      citytwin::sim::open_shared_library(CITYTWIN_EMBREE_SONAME, "libembree3-3");
-  return handle;
-}
-
-// the library's function `name`, of the type of its declaration F in <embree3/rtcore.h>
+// the library's function `name` (the library opened at the first call), of the type of its
+// declaration F in <embree3/rtcore.h>
 template <typename F>
 F* function(const char* name) {
-  return citytwin::sim::shared_library_function_as<F>(library(), CITYTWIN_EMBREE_SONAME, name);
+  return citytwin::sim::shared_library_function_as<F>(CITYTWIN_EMBREE_SONAME, "libembree3-3", name);
 }
 
 }  // namespace
