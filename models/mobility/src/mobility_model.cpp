@@ -103,8 +103,6 @@ struct MobilityModel::Data {
   std::vector<std::int32_t> destination_node; // node it ends at
   std::vector<double> origin_x_m, origin_y_m, destination_x_m, destination_y_m;
   std::vector<std::uint8_t> reroutable;       // 1 when re-planning may change the route
-  std::vector<double> route_length_m;         // [m] whole route
-  std::vector<double> free_time_s;            // [s] free-flow time of the route for its mode
   LaneConnections sumo_connections;  // lane movements of a SUMO network (signal programs)
   SignalPlan signals;                // gating plan, empty when signals = false
   ReplanResult replan;               // convergence of the re-planning iterations
@@ -294,8 +292,9 @@ void store_queue_state(const MobilityModel::Columns& c, const MobilityModel::Dat
     if (s.arrive_tick[v] >= 0) {
       arrival[v] = static_cast<double>(s.arrive_tick[v]);
       travel[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v]);
-      delay[v] = travel[v] - d.free_time_s[v];
-      distance[v] = d.route_length_m[v];
+      // the queue model's route constants (its dt_s is 1 s)
+      delay[v] = travel[v] - static_cast<double>(d.queue->route_free_ticks()[v]);
+      distance[v] = d.queue->route_length_m()[v];
       return;
     }
     arrival[v] = kNaN;
@@ -560,23 +559,6 @@ void fill_trip_geometry(MobilityModel::Data& d) {
     d.origin_y_m[v] = net.node_y_m[o];
     d.destination_x_m[v] = net.node_x_m[e];
     d.destination_y_m[v] = net.node_y_m[e];
-  }
-}
-
-// whole-route length and free-flow time of every trip (its mode's speed)
-void route_constants(MobilityModel::Data& d) {
-  const Trips& t = d.trips;
-  const auto n = static_cast<std::size_t>(t.n_vehicles());
-  d.route_length_m.assign(n, 0.0);
-  d.free_time_s.assign(n, 0.0);
-  for (std::size_t v = 0; v < n; ++v) {
-    std::int64_t ticks = 0;
-    for (std::int64_t j = t.route_begin[v]; j < t.route_begin[v + 1]; ++j) {
-      const std::int32_t l = t.route_link_idx[static_cast<std::size_t>(j)];
-      d.route_length_m[v] += d.network.length_m[static_cast<std::size_t>(l)];
-      ticks += d.queue->mode_ticks(l, t.mode[v]);
-    }
-    d.free_time_s[v] = static_cast<double>(ticks);  // dt_s = 1 s
   }
 }
 
@@ -854,7 +836,6 @@ std::unique_ptr<sim::Model> MobilityModel::from_config(const sim::ModelContext& 
     r.error("demand", std::string("the trips do not fit the network: ") + e.what());
     return nullptr;
   }
-  route_constants(*d);
 
   // counts to compare against
   if (!c.counts.empty() && !load_counts(r, ctx, *d)) return nullptr;

@@ -97,6 +97,33 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
                  std::to_string(end_tick_) + ")");
   }
 
+  // per link: free-flow ticks and storage at the graph's speed and capacity (docs: #traffic-flow)
+  const auto nl = static_cast<std::size_t>(graph_.n_links());
+  free_ticks_.resize(nl);
+  graph_link_.resize(nl);
+  storage_veh_.resize(nl);
+  bike_ticks_.resize(nl);
+  walk_ticks_.resize(nl);
+  for (std::size_t l = 0; l < nl; ++l) {
+    free_ticks_[l] = ticks_for(graph_.length_m[l] / graph_.free_speed_mps[l], config_.dt_s);
+    bike_ticks_[l] = own_speed_ticks(l, kModeBike);
+    walk_ticks_[l] = own_speed_ticks(l, kModeWalk);
+    const double cap =
+        graph_.flow_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+    graph_link_[l] = {graph_.free_speed_mps[l],
+                      free_ticks_[l],
+                      graph_.flow_capacity_veh_per_h[l],
+                      {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))},
+                      0};
+    const double stored =
+        std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
+    const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
+    const double storage = std::max({1.0, stored, moving});
+    if (storage > 1e9)
+      bad_argument("link graph: storage of link " + std::to_string(l) + " too large");
+    storage_veh_[l] = static_cast<std::int32_t>(storage);
+    graph_link_[l].storage_veh = storage_veh_[l];
+  }
   // trips: sizes, departures, connected routes, allowed modes
   const std::int64_t n_vehicles = trips_.n_vehicles();
   const std::int64_t n_links = graph_.n_links();
@@ -111,6 +138,9 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
   if (n_vehicles >= std::numeric_limits<std::int32_t>::max()) {
     bad_argument("trips: too many vehicles (max 2^31 - 2)");
   }
+  // with each route's free-flow ticks for its mode and its length, summed in route order
+  route_free_ticks_.resize(static_cast<std::size_t>(n_vehicles));
+  route_length_m_.resize(static_cast<std::size_t>(n_vehicles));
   for (std::int64_t v = 0; v < n_vehicles; ++v) {
     const auto i = static_cast<std::size_t>(v);
     const double dep_s = trips_.departure_s[i];
@@ -126,6 +156,10 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     const std::int64_t b = trips_.route_begin[i];
     const std::int64_t e = trips_.route_begin[i + 1];
     if (e < b) bad_argument(vehicle_at(v) + "route_begin decreases");
+    const std::vector<std::int64_t>& ticks_of_link =
+        m == kModeCar ? free_ticks_ : (m == kModeBike ? bike_ticks_ : walk_ticks_);
+    std::int64_t route_ticks = 0;
+    double route_m = 0.0;
     for (std::int64_t j = b; j < e; ++j) {
       const std::int32_t l = trips_.route_link_idx[static_cast<std::size_t>(j)];
       if (l < 0 || l >= n_links) {
@@ -144,7 +178,11 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
                        std::to_string(l) + " are not joined");
         }
       }
+      route_ticks += ticks_of_link[li];
+      route_m += graph_.length_m[li];
     }
+    route_free_ticks_[i] = route_ticks;
+    route_length_m_[i] = route_m;
   }
 
   // departures: ticks, and the vehicles sorted by (tick, vehicle_idx)
@@ -168,29 +206,6 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     if (config_.signals->n_gates() > 0) signals_ = config_.signals;
   }
 
-  // per link: free-flow ticks and storage at the graph's speed and capacity (docs: #traffic-flow)
-  const auto nl = static_cast<std::size_t>(n_links);
-  free_ticks_.resize(nl);
-  graph_link_.resize(nl);
-  storage_veh_.resize(nl);
-  for (std::size_t l = 0; l < nl; ++l) {
-    free_ticks_[l] = ticks_for(graph_.length_m[l] / graph_.free_speed_mps[l], config_.dt_s);
-    const double cap =
-        graph_.flow_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
-    graph_link_[l] = {graph_.free_speed_mps[l],
-                      free_ticks_[l],
-                      graph_.flow_capacity_veh_per_h[l],
-                      {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))},
-                      0};
-    const double stored =
-        std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
-    const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
-    const double storage = std::max({1.0, stored, moving});
-    if (storage > 1e9)
-      bad_argument("link graph: storage of link " + std::to_string(l) + " too large");
-    storage_veh_[l] = static_cast<std::int32_t>(storage);
-    graph_link_[l].storage_veh = storage_veh_[l];
-  }
   for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
     const auto i = static_cast<std::size_t>(n);
     max_in_degree_ = std::max(
@@ -306,9 +321,7 @@ void QueueModel::check_link_parameters(const QueueState& s) const {
   }
 }
 
-std::int64_t QueueModel::mode_ticks(std::int64_t link_idx, std::uint8_t mode) const {
-  const auto l = static_cast<std::size_t>(link_idx);
-  if (mode == kModeCar) return free_ticks_[l];
+std::int64_t QueueModel::own_speed_ticks(std::size_t l, std::uint8_t mode) const {
   double speed_mps = config_.walk_speed_mps;
   if (mode == kModeBike) {
     // climbs slow cyclists down: base × max(0.3, 1 − k·grade); descents keep the base speed
@@ -317,6 +330,12 @@ std::int64_t QueueModel::mode_ticks(std::int64_t link_idx, std::uint8_t mode) co
   }
   speed_mps = std::min(speed_mps, graph_.free_speed_mps[l]);
   return ticks_for(graph_.length_m[l] / speed_mps, config_.dt_s);
+}
+
+std::int64_t QueueModel::mode_ticks(std::int64_t link_idx, std::uint8_t mode) const {
+  const auto l = static_cast<std::size_t>(link_idx);
+  if (mode == kModeCar) return free_ticks_[l];
+  return mode == kModeBike ? bike_ticks_[l] : walk_ticks_[l];
 }
 
 QueueState QueueModel::initial_state() const {
@@ -875,11 +894,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     s.stuck_count[v] = 0;
     s.arrive_tick[v] = -1;
     if (b == e || trips_.mode[v] != kModeCar) {
-      std::int64_t ticks = 0;
-      for (std::int64_t j = b; j < e; ++j) {
-        ticks += mode_ticks(trips_.route_link_idx[static_cast<std::size_t>(j)], trips_.mode[v]);
-      }
-      s.arrive_tick[v] = k + ticks;
+      s.arrive_tick[v] = k + route_free_ticks_[v];
       s.vehicle[v].route_pos = e;
       s.vehicle[v].next_link_idx = -1;
       s.vehicle[v].links_left = -1;
@@ -982,24 +997,23 @@ TripTable QueueModel::trip_table(const QueueState& s) const {
   t.stuck_count = s.stuck_count;
   t.arrived.assign(nv, 0);
   for (std::size_t v = 0; v < nv; ++v) {
-    // distance of the completed links, free-flow time of the whole route
-    const std::int64_t b = trips_.route_begin[v];
-    const std::int64_t e = trips_.route_begin[v + 1];
+    // distance of the whole route (arrived) or of its completed links
     const bool arrived = s.arrive_tick[v] >= 0 && s.arrive_tick[v] <= end_tick_;
-    std::int64_t free_ticks = 0;
-    for (std::int64_t j = b; j < e; ++j) {
-      const std::int32_t l = trips_.route_link_idx[static_cast<std::size_t>(j)];
-      free_ticks += mode_ticks(l, trips_.mode[v]);
-      if (arrived || j < s.vehicle[v].route_pos)
-        t.distance_m[v] += graph_.length_m[static_cast<std::size_t>(l)];
+    if (arrived) {
+      t.distance_m[v] = route_length_m_[v];
+    } else {
+      for (std::int64_t j = trips_.route_begin[v]; j < s.vehicle[v].route_pos; ++j) {
+        t.distance_m[v] +=
+            graph_.length_m[static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(j)])];
+      }
     }
     t.departure_s[v] = static_cast<double>(s.depart_tick[v]) * config_.dt_s;
     if (!arrived) continue;
     t.arrived[v] = 1;
     t.arrival_s[v] = static_cast<double>(s.arrive_tick[v]) * config_.dt_s;
     t.travel_time_s[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v]) * config_.dt_s;
-    t.delay_s[v] =
-        static_cast<double>(s.arrive_tick[v] - s.depart_tick[v] - free_ticks) * config_.dt_s;
+    t.delay_s[v] = static_cast<double>(s.arrive_tick[v] - s.depart_tick[v] - route_free_ticks_[v]) *
+                   config_.dt_s;
   }
   return t;
 }

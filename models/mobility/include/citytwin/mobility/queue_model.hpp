@@ -294,6 +294,11 @@ class QueueModel {
   }
   /// [1] ticks a vehicle of `mode` needs on link l at its own free speed.
   [[nodiscard]] std::int64_t mode_ticks(std::int64_t link_idx, std::uint8_t mode) const;
+  /// [1] per vehicle: the free-flow ticks of its whole route at its mode's speed (the sum of
+  /// mode_ticks() over the route), what its delay is measured from.
+  [[nodiscard]] std::span<const std::int64_t> route_free_ticks() const { return route_free_ticks_; }
+  /// [m] per vehicle: the length of its whole route (the links' lengths summed in route order).
+  [[nodiscard]] std::span<const double> route_length_m() const { return route_length_m_; }
 
  private:
   void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
@@ -354,6 +359,8 @@ class QueueModel {
            state.link_capacity_veh_per_h[link] == g.capacity_veh_per_h;
   }
   [[nodiscard]] std::int64_t ticks_at(std::size_t link, double speed_mps) const;
+  // [1] ticks of a bike or walker on link l at its own speed (mode_ticks() computed)
+  [[nodiscard]] std::int64_t own_speed_ticks(std::size_t link, std::uint8_t mode) const;
 
   // a link's values at the graph's speed and capacity, together in one cache line for the
   // random accesses of the node phase; used while the state's values equal the graph's
@@ -369,6 +376,10 @@ class QueueModel {
   std::vector<std::int64_t> free_ticks_;   // [1] car free-flow ticks per link (graph speed)
   std::vector<GraphLink> graph_link_;      // per link
   std::vector<std::int32_t> storage_veh_;  // [veh] storage per link
+  std::vector<std::int64_t> bike_ticks_;   // [1] mode_ticks() of bikes per link
+  std::vector<std::int64_t> walk_ticks_;   // [1] mode_ticks() of walkers per link
+  std::vector<std::int64_t> route_free_ticks_;  // [1] per vehicle: route_free_ticks()
+  std::vector<double> route_length_m_;          // [m] per vehicle: route_length_m()
 };
 
 }  // namespace citytwin::mobility
