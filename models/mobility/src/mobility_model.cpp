@@ -48,7 +48,7 @@ struct I64Field {
   const char* name;
   std::int64_t LinkQueue::*member;
 };
-const std::array<I32Field, 12> kLinkI32{{
+const std::array<I32Field, 14> kLinkI32{{
     {"q_queue_head", &LinkQueue::queue_head},
     {"q_queue_tail", &LinkQueue::queue_tail},
     {"q_queue_last_due", &LinkQueue::queue_last_due},
@@ -61,10 +61,10 @@ const std::array<I32Field, 12> kLinkI32{{
     {"q_n_on_link", &LinkQueue::n_on_link},
     {"q_n_left", &LinkQueue::n_left},
     {"q_interval_volume_veh", &LinkQueue::interval_volume_veh},
-}};
-const std::array<I64Field, 5> kLinkI64{{
     {"q_buffer_moved_tick", &LinkQueue::buffer_moved_tick},
     {"q_flow_credit_tick", &LinkQueue::flow_credit_tick},
+}};
+const std::array<I64Field, 3> kLinkI64{{
     {"q_interval_time_ticks", &LinkQueue::interval_time_ticks},
     {"q_interval_occupancy_veh", &LinkQueue::interval_occupancy_veh},
     {"q_interval_queue_veh", &LinkQueue::interval_queue_veh},

@@ -21,8 +21,10 @@ constexpr double kTickEps = 1e-9;
 constexpr std::uint32_t kMergeStream = sim::stream_id("mobility.queue.merge");
 // [1] the interval flush, once per interval over all links, runs in parallel from this many
 constexpr std::int64_t kParallelFlushMin = 4096;
-// QueueState::queue_next_exit_tick of a link without cars that are not yet due
-constexpr std::int64_t kNoExit = std::numeric_limits<std::int64_t>::max();
+// a tick as held in a LinkQueue: kNoTick from 2^31 - 1 on (never reached in a run)
+std::int32_t tick32(std::int64_t tick) {
+  return tick < kNoTick ? static_cast<std::int32_t>(tick) : kNoTick;
+}
 // [1] slots of QueueState::sleep_wheel (ticks it covers in one round)
 constexpr std::int64_t kWheelSlots = 128;
 
@@ -100,7 +102,6 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
   // per link: free-flow ticks and storage at the graph's speed and capacity (docs: #traffic-flow)
   const auto nl = static_cast<std::size_t>(graph_.n_links());
   free_ticks_.resize(nl);
-  graph_link_.resize(nl);
   storage_veh_.resize(nl);
   bike_ticks_.resize(nl);
   walk_ticks_.resize(nl);
@@ -110,11 +111,6 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     walk_ticks_[l] = own_speed_ticks(l, kModeWalk);
     const double cap =
         graph_.flow_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
-    graph_link_[l] = {graph_.free_speed_mps[l],
-                      free_ticks_[l],
-                      graph_.flow_capacity_veh_per_h[l],
-                      {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))},
-                      0};
     const double stored =
         std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
     const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
@@ -122,7 +118,6 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     if (storage > 1e9)
       bad_argument("link graph: storage of link " + std::to_string(l) + " too large");
     storage_veh_[l] = static_cast<std::int32_t>(storage);
-    graph_link_[l].storage_veh = storage_veh_[l];
   }
   // trips: sizes, departures, connected routes, allowed modes
   const std::int64_t n_vehicles = trips_.n_vehicles();
@@ -213,9 +208,18 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
   }
 }
 
-QueueModel::LinkRate QueueModel::rate_at(double capacity_veh_per_h) const {
-  const double cap = capacity_veh_per_h / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
-  return {cap, std::max(1.0, cap), std::max(1.0, std::ceil(cap - kTickEps))};
+void QueueModel::derive_link_values(QueueState& s, std::size_t l) const {
+  LinkQueue& q = s.link[l];
+  const double cap =
+      s.link_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+  q.capacity_per_tick_veh = cap;
+  q.credit_max_veh = std::max(1.0, cap);
+  // n_buffer never reaches 2^31 - 1: a larger buffer is as good as this one
+  q.buffer_veh = static_cast<std::int32_t>(
+      std::min(std::max(1.0, std::ceil(cap - kTickEps)), static_cast<double>(kNoTick)));
+  q.storage_veh = storage_veh_[l];
+  const std::int64_t ticks = ticks_at(l, s.link_speed_mps[l]);
+  q.entry_ticks = ticks < kNoTick ? static_cast<std::int32_t>(ticks) : 0;
 }
 
 std::int64_t QueueModel::ticks_at(std::size_t link, double speed_mps) const {
@@ -238,7 +242,7 @@ void QueueModel::set_link_speed(QueueState& s, std::int64_t link_idx, double spe
                  std::to_string(speed_mps) + ")");
   }
   s.link_speed_mps[l] = speed_mps;
-  if (s.link.size() > l) s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
+  if (s.link.size() > l) derive_link_values(s, l);
 }
 
 void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
@@ -259,17 +263,17 @@ void QueueModel::set_link_capacity(QueueState& s, std::int64_t link_idx,
   }
   if (s.link.size() > l) settle_flow_credit(s, l);
   s.link_capacity_veh_per_h[l] = capacity_veh_per_h;
-  if (s.link.size() > l) s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
+  if (s.link.size() > l) derive_link_values(s, l);
 }
 
-double QueueModel::regained_credit(const LinkRate& rate, double credit_veh, std::int64_t n_ticks) {
+double QueueModel::regained_credit(const LinkQueue& link, double credit_veh, std::int64_t n_ticks) {
   // n_ticks link phases, each adding C_l up to the cap (one addition per tick, in order, so a
   // link visited late regains exactly what it would have tick by tick); at the cap: full
   for (std::int64_t j = 0; j < n_ticks; ++j) {
-    credit_veh = std::min(credit_veh + rate.capacity_veh, rate.credit_max_veh);
-    if (credit_veh == rate.credit_max_veh) return kFullFlowCredit;
+    credit_veh = std::min(credit_veh + link.capacity_per_tick_veh, link.credit_max_veh);
+    if (credit_veh == link.credit_max_veh) return kFullFlowCredit;
   }
-  return credit_veh == rate.credit_max_veh ? kFullFlowCredit : credit_veh;
+  return credit_veh == link.credit_max_veh ? kFullFlowCredit : credit_veh;
 }
 
 void QueueModel::settle_flow_credit(QueueState& s, std::size_t l) const {
@@ -282,9 +286,9 @@ void QueueModel::settle_flow_credit(QueueState& s, std::size_t l) const {
   if (q.queue_head < 0) {
     q.flow_credit_veh = kFullFlowCredit;
   } else {
-    q.flow_credit_veh = regained_credit(link_rate(s, l), q.flow_credit_veh, until - q.flow_credit_tick);
+    q.flow_credit_veh = regained_credit(q, q.flow_credit_veh, until - q.flow_credit_tick);
   }
-  q.flow_credit_tick = until;
+  q.flow_credit_tick = static_cast<std::int32_t>(until);
 }
 
 void QueueModel::settle_flow_credits(QueueState& s) const {
@@ -348,6 +352,7 @@ QueueState QueueModel::initial_state() const {
   s.link_capacity_veh_per_h.assign(graph_.flow_capacity_veh_per_h.begin(),
                                    graph_.flow_capacity_veh_per_h.end());
   s.link.assign(nl, LinkQueue{});
+  for (std::size_t l = 0; l < nl; ++l) derive_link_values(s, l);
   s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
   s.link_buffered.assign(nl, 0);
@@ -410,9 +415,9 @@ bool QueueModel::done(const QueueState& state) const {
   // the first car not yet due when all before it are (or the queue is empty); a link asleep
   // behind a red signal with all its cars due wakes when this one becomes due, if before green
   if (s.link[l].queue_last_due == s.link[l].queue_tail) {
-    s.link[l].queue_next_exit_tick = s.vehicle[v].exit_tick;
+    s.link[l].queue_next_exit_tick = tick32(s.vehicle[v].exit_tick);
     if (s.link[l].queue_tail >= 0 && s.vehicle[v].exit_tick < s.link[l].wake_tick) {
-      s.link[l].wake_tick = s.vehicle[v].exit_tick;
+      s.link[l].wake_tick = s.link[l].queue_next_exit_tick;
       t.sleepers.push_back(link);
     }
   }
@@ -436,14 +441,14 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
   s.n_active_links = 0;
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
   for (std::size_t l = 0; l < nl; ++l) {
-    s.link[l].queue_next_exit_tick = kNoExit;
-    s.link[l].wake_tick = kNoExit;
+    s.link[l].queue_next_exit_tick = kNoTick;
+    s.link[l].wake_tick = kNoTick;
     s.link[l].red_blocked = 0;
-    s.link[l].at_graph_values = at_graph_values(s, l) ? 1 : 0;
+    derive_link_values(s, l);
     const std::int32_t v = s.link[l].queue_last_due < 0
                                ? s.link[l].queue_head
                                : s.vehicle[static_cast<std::size_t>(s.link[l].queue_last_due)].next_vehicle_idx;
-    if (v >= 0) s.link[l].queue_next_exit_tick = s.vehicle[static_cast<std::size_t>(v)].exit_tick;
+    if (v >= 0) s.link[l].queue_next_exit_tick = tick32(s.vehicle[static_cast<std::size_t>(v)].exit_tick);
     if (s.link[l].queue_head >= 0 || s.link[l].buffer_head >= 0 || s.link[l].wait_head >= 0) {
       set_bit(s.link_active_bits, l);
       ++s.n_active_links;
@@ -515,9 +520,9 @@ void QueueModel::wake_links(QueueState& s) const {
     // its head waits for green: nothing moves before the next green tick, and a visit every
     // tick would only see more cars become due, which the link wakes for (so that each is
     // counted as queued from its own tick)
-    s.link[l].wake_tick = std::min(q.queue_next_exit_tick,
-                                   signals_->next_green_tick(static_cast<std::int64_t>(l), s.tick,
-                                                             config_.dt_s));
+    s.link[l].wake_tick = tick32(std::min<std::int64_t>(
+        q.queue_next_exit_tick,
+        signals_->next_green_tick(static_cast<std::int64_t>(l), s.tick, config_.dt_s)));
     t.sleepers.push_back(static_cast<std::int32_t>(l));
     return false;
   }
@@ -544,7 +549,7 @@ void QueueModel::apply_counts(QueueState& s) const {
           has_bit(s.link_active_bits, l)) {
         s.link_active_bits[l / 64] &= ~(std::uint64_t{1} << (l % 64));
         --s.n_active_links;
-        if (q.queue_head >= 0) {
+        if (q.queue_head >= 0 && q.queue_next_exit_tick != kNoTick) {
           q.wake_tick = q.queue_next_exit_tick;
           s.sleep_wheel[static_cast<std::size_t>(q.wake_tick % kWheelSlots)].push_back(link);
         }
@@ -565,7 +570,7 @@ void QueueModel::apply_counts(QueueState& s) const {
   const std::int64_t k = s.tick;
   const auto li = static_cast<std::int64_t>(l);
   const std::int64_t credit_tick = s.link[l].flow_credit_tick;
-  s.link[l].flow_credit_tick = k;
+  s.link[l].flow_credit_tick = static_cast<std::int32_t>(k);
   if (s.link[l].queue_head < 0) {
     // empty queue: the credit stays full (at the cap of whatever capacity the link has when
     // cars come, so it need not be computed here)
@@ -577,7 +582,7 @@ void QueueModel::apply_counts(QueueState& s) const {
   // at its cap stays there whatever the capacity becomes (cap + C' >= max(1, C') = cap'), so it
   // is kept as kFullFlowCredit
   if (s.link[l].flow_credit_veh != kFullFlowCredit) {
-    s.link[l].flow_credit_veh = regained_credit(link_rate(s, l), s.link[l].flow_credit_veh, k - credit_tick);
+    s.link[l].flow_credit_veh = regained_credit(s.link[l], s.link[l].flow_credit_veh, k - credit_tick);
   }
 
   // vehicles past their free-flow exit tick form a prefix of the queue; the exit tick of the
@@ -593,7 +598,7 @@ void QueueModel::apply_counts(QueueState& s) const {
       ++queued_change;
       v = s.vehicle[static_cast<std::size_t>(v)].next_vehicle_idx;
     }
-    s.link[l].queue_next_exit_tick = v < 0 ? kNoExit : s.vehicle[static_cast<std::size_t>(v)].exit_tick;
+    s.link[l].queue_next_exit_tick = v < 0 ? kNoTick : tick32(s.vehicle[static_cast<std::size_t>(v)].exit_tick);
   }
   if (s.link[l].n_queue_due == 0) {
     s.link[l].interval_queue_veh += queued_change * to_end;
@@ -603,10 +608,9 @@ void QueueModel::apply_counts(QueueState& s) const {
   // move due vehicles within the flow capacity: to the buffer, or arrive at the route end;
   // a red signal keeps through cars in the queue (docs: #traffic-signals)
   std::int64_t n_arrived = 0;
-  const LinkRate rate = link_rate(s, l);
   const bool red = signals_ != nullptr && !signals_->is_green(li, k, config_.dt_s);
   double credit_veh =
-      s.link[l].flow_credit_veh == kFullFlowCredit ? rate.credit_max_veh : s.link[l].flow_credit_veh;
+      s.link[l].flow_credit_veh == kFullFlowCredit ? s.link[l].credit_max_veh : s.link[l].flow_credit_veh;
   s.link[l].red_blocked = 0;
   while (s.link[l].n_queue_due > 0 && credit_veh >= 1.0 - kTickEps) {
     const std::int32_t h = s.link[l].queue_head;
@@ -616,7 +620,7 @@ void QueueModel::apply_counts(QueueState& s) const {
       s.link[l].red_blocked = 1;
       break;
     }
-    if (!last_link && static_cast<double>(s.link[l].n_buffer) >= rate.buffer_veh) break;
+    if (!last_link && s.link[l].n_buffer >= s.link[l].buffer_veh) break;
     s.link[l].queue_head = s.vehicle[hv].next_vehicle_idx;
     if (s.link[l].queue_head < 0) s.link[l].queue_tail = -1;
     if (--s.link[l].n_queue_due == 0) s.link[l].queue_last_due = -1;
@@ -639,13 +643,13 @@ void QueueModel::apply_counts(QueueState& s) const {
     const VehicleMove& move = s.vehicle[hv];
     const auto next_link = static_cast<std::size_t>(move.next_link_idx);
     __builtin_prefetch(&s.link[next_link]);
-    __builtin_prefetch(&graph_link_[next_link]);
+    __builtin_prefetch(reinterpret_cast<const char*>(&s.link[next_link]) + 64);
     __builtin_prefetch(&trips_.route_link_idx[static_cast<std::size_t>(
         move.route_pos + std::min(2, move.links_left))]);
     s.vehicle[hv].next_vehicle_idx = -1;
     if (s.link[l].buffer_tail < 0) {
       s.link[l].buffer_head = h;
-      s.link[l].buffer_moved_tick = k;
+      s.link[l].buffer_moved_tick = static_cast<std::int32_t>(k);
     } else {
       s.vehicle[static_cast<std::size_t>(s.link[l].buffer_tail)].next_vehicle_idx = h;
     }
@@ -688,7 +692,7 @@ void QueueModel::file_sleepers(QueueState& s, QueueState::ThreadScratch& t) cons
   // the links a thread sent to sleep (or must wake earlier), filed under their wake tick
   for (const std::int32_t link : t.sleepers) {
     const std::int64_t wake = s.link[static_cast<std::size_t>(link)].wake_tick;
-    if (wake == std::numeric_limits<std::int64_t>::max()) continue;  // until a car enters
+    if (wake == kNoTick) continue;  // until a car enters
     s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
   }
   t.sleepers.clear();
@@ -725,10 +729,10 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
       const auto v = static_cast<std::size_t>(vehicle);
       const std::int32_t out = s.vehicle[v].next_link_idx;
       const auto o = static_cast<std::size_t>(out);
-      const bool room = s.link[o].n_on_link < graph_link_[o].storage_veh;
+      const bool room = s.link[o].n_on_link < s.link[o].storage_veh;
       if (!room && signals_ != nullptr && !signals_->is_green(out, k, config_.dt_s)) {
         // a queue held by a red signal is no gridlock: the stuck clock waits for green
-        s.link[i].buffer_moved_tick = k;
+        s.link[i].buffer_moved_tick = static_cast<std::int32_t>(k);
         break;
       }
       const bool stuck = static_cast<double>(k - s.link[i].buffer_moved_tick) > stuck_ticks;
@@ -736,7 +740,7 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
       s.link[i].buffer_head = s.vehicle[v].next_vehicle_idx;
       if (s.link[i].buffer_head < 0) s.link[i].buffer_tail = -1;
       --s.link[i].n_buffer;
-      s.link[i].buffer_moved_tick = k;
+      s.link[i].buffer_moved_tick = static_cast<std::int32_t>(k);
       if (s.link[i].n_left++ == 0) t.counted_links.push_back(in_link);
       ++s.link[i].interval_volume_veh;
       s.link[i].interval_time_ticks += k - s.vehicle[v].enter_tick;
@@ -776,7 +780,7 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
           std::size_t take = s.link_buffered[li];
           s.link_buffered[li] = 0;
           if (signals_ != nullptr && take != 0 && !signals_->is_green(l, k, config_.dt_s)) {
-            s.link[li].buffer_moved_tick = k;
+            s.link[li].buffer_moved_tick = static_cast<std::int32_t>(k);
             take = 0;
           }
           candidates[m] = l;
@@ -790,7 +794,7 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
           // merge weights: the current capacities per tick
           double total_veh = 0.0;
           for (std::size_t c = 0; c < m; ++c) {
-            weights[c] = link_rate(s, static_cast<std::size_t>(candidates[c])).capacity_veh;
+            weights[c] = s.link[static_cast<std::size_t>(candidates[c])].capacity_per_tick_veh;
             total_veh += weights[c];
           }
           sim::Rng rng =
@@ -824,7 +828,7 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
           if (s.link_waiting[o] == 0) continue;
           s.link_waiting[o] = 0;
           while (s.link[o].wait_head >= 0 &&
-                 s.link[o].n_on_link < graph_link_[o].storage_veh) {
+                 s.link[o].n_on_link < s.link[o].storage_veh) {
             const std::int32_t vehicle = s.link[o].wait_head;
             s.link[o].wait_head = s.vehicle[static_cast<std::size_t>(vehicle)].next_vehicle_idx;
             if (s.link[o].wait_head < 0) s.link[o].wait_tail = -1;

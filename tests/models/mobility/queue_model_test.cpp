@@ -347,6 +347,37 @@ TEST(QueueModelTest, SettingALinkSpeedChangesTheFreeFlowTimeOfLaterEntries) {
   EXPECT_THROW(model.set_link_speed(state, -1, 10.0), std::invalid_argument);
 }
 
+TEST(QueueModelTest, ACrossingBeyondTwoToTheThirtyOneTicksKeepsItsExactExitTick) {
+  // link 0 (100 m) slowed to 2e-8 m/s needs 100 / 2e-8 = 5e9 ticks, more than the 32 bits a
+  // link keeps its ticks in: the car entering at tick 3 gets exit tick 3 + 5e9 all the same,
+  // its link never wakes, and the run ends at end_time_s with the car on it. The second car,
+  // on link 1 (8 ticks), is not held up
+  OwnedGraph g;
+  g.n_nodes = 4;
+  g.add_link(0, 1, 100.0, 50.0 / 3.6, 1800.0);
+  g.add_link(2, 3, 100.0, 50.0 / 3.6, 1800.0);
+  const LinkGraph view = g.view();
+  Trips trips;
+  trips.add(3.0, kModeCar, {0});
+  trips.add(3.0, kModeCar, {1});
+  QueueModelConfig config;
+  config.end_time_s = 100.0;
+  const QueueModel model(view, trips, config);
+  QueueState state = model.initial_state();
+  model.set_link_speed(state, 0, 2e-8);
+  LinkIntervalStats stats;
+  while (state.tick < 5) model.step(state, stats);
+  EXPECT_EQ(state.vehicle[0].exit_tick, 3 + 5'000'000'000LL);
+  EXPECT_EQ(state.link[0].queue_next_exit_tick, kNoTick);
+  while (!model.done(state)) model.step(state, stats);
+  EXPECT_EQ(state.tick, 100);
+  const TripTable t = model.trip_table(state);
+  EXPECT_EQ(t.arrived, (std::vector<std::uint8_t>{0, 1}));
+  EXPECT_EQ(t.arrival_s[1], 11.0);
+  EXPECT_EQ(t.distance_m, (std::vector<double>{0.0, 100.0}));
+  EXPECT_EQ(state.link[0].n_on_link, 1);
+}
+
 // random car trips on a grid city, routed on free-flow times
 Trips grid_trips(const LinkGraph& view, std::int64_t n_trips, double spread_s, std::uint64_t seed) {
   std::vector<double> cost(static_cast<std::size_t>(view.n_links()));

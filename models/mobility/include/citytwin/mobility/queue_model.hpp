@@ -56,10 +56,17 @@ struct Trips {
 /// whatever the capacity is then.
 inline constexpr double kFullFlowCredit = -1.0;
 
+/// [1] LinkQueue::queue_next_exit_tick and wake_tick of "none": ticks are below 2^31 - 1 (see
+/// QueueModelConfig::end_time_s), and an exit tick beyond that is stored as this (a car that
+/// leaves only after the end of any run is never due)
+inline constexpr std::int32_t kNoTick = std::numeric_limits<std::int32_t>::max();
+
 /// The queue state of one link: its three intrusive FIFOs (departures waiting to enter, the
 /// queue of cars on the link, the buffer of cars waiting to cross the node), their counts, the
-/// outflow credit and the sums of the current statistics interval. Two cache lines: the first
-/// holds what every traversal touches.
+/// outflow credit, the sums of the current statistics interval and, derived, the link's rates
+/// at the state's speed and capacity. Two cache lines: the first holds what every traversal
+/// touches, the second what moving cars on or off the link adds (so that a traversal reads no
+/// per-link data of the model).
 struct alignas(64) LinkQueue {
   // first cache line: the FIFOs and counts, what entering and leaving the link touch
   std::int32_t queue_head = -1;      ///< first vehicle on the link, -1 if none
@@ -76,25 +83,36 @@ struct alignas(64) LinkQueue {
   /// 1 when the last visit stopped at a through car held by a red signal (derived, not part of
   /// the state proper): such a link sleeps until green or until its next car becomes due
   std::uint8_t red_blocked = 0;
-  /// 1 while the link's run-time speed and capacity equal the graph's (derived: kept by the
-  /// setters, recomputed with the active sets), so that a traversal reads neither
-  std::uint8_t at_graph_values = 1;
   /// [1] tick of the link phase flow_credit_veh is as of: a link asleep or idle regains the
   /// credit of the ticks it missed when it is next visited (or, idle, when a car enters)
-  std::int64_t flow_credit_tick = -1;
-  /// [1] exit tick of the first queued car not yet due (after queue_last_due), int64 max if
-  /// none; derived from the FIFO (not part of the state proper, rebuilt with the active sets)
-  std::int64_t queue_next_exit_tick = std::numeric_limits<std::int64_t>::max();
+  std::int32_t flow_credit_tick = -1;
+  /// [1] exit tick of the first queued car not yet due (after queue_last_due), kNoTick if none
+  /// (or beyond 2^31 - 2); derived from the FIFO (not part of the state proper, rebuilt with
+  /// the active sets)
+  std::int32_t queue_next_exit_tick = kNoTick;
+  std::int32_t buffer_moved_tick = 0;  ///< [1] tick the buffer last moved
+  /// [1] tick a sleeping link wakes at, kNoTick for none (derived, set when it is filed in the
+  /// sleep wheel)
+  std::int32_t wake_tick = kNoTick;
 
-  // second cache line: the outflow credit, the buffer clock and the interval sums
+  // second cache line: the outflow credit and rates, the link's storage and entry ticks, the
+  // interval sums
   /// [veh] accumulated outflow capacity, kFullFlowCredit while the queue is empty or the credit
   /// at its cap
   double flow_credit_veh = kFullFlowCredit;
-  std::int64_t buffer_moved_tick = 0;       ///< [1] tick the buffer last moved
-  /// [1] tick a sleeping link wakes at (derived, set when it is filed in the sleep wheel)
-  std::int64_t wake_tick = std::numeric_limits<std::int64_t>::max();
-  std::int32_t interval_volume_veh = 0;     ///< [veh] vehicles that left the link
-  std::int64_t interval_time_ticks = 0;     ///< [1] sum of their ticks on the link
+  /// [veh] outflow credit gained per tick at the state's capacity (derived: kept by
+  /// QueueModel::set_link_capacity(), recomputed with the active sets)
+  double capacity_per_tick_veh = 0.0;
+  double credit_max_veh = 1.0;  ///< [veh] cap of flow_credit_veh: max(1, capacity_per_tick_veh)
+  std::int32_t interval_volume_veh = 0;  ///< [veh] vehicles that left the link
+  /// [veh] buffer size, max(1, ⌈capacity_per_tick_veh⌉) (derived as capacity_per_tick_veh)
+  std::int32_t buffer_veh = 1;
+  /// [veh] storage (QueueModel::storage_veh(); derived, recomputed with the active sets)
+  std::int32_t storage_veh = 1;
+  /// [1] ticks of a car entering now at the state's speed, 0 when above 2^31 - 1 (then
+  /// computed at entry); derived, kept by QueueModel::set_link_speed()
+  std::int32_t entry_ticks = 1;
+  std::int64_t interval_time_ticks = 0;  ///< [1] sum of their ticks on the link
   /// [veh] sum over the interval's ticks of n_on_link, kept projected to the interval's end:
   /// the ticks still to come count with the current n_on_link (so idle links cost nothing)
   std::int64_t interval_occupancy_veh = 0;
@@ -102,6 +120,7 @@ struct alignas(64) LinkQueue {
   /// to the interval's end like interval_occupancy_veh
   std::int64_t interval_queue_veh = 0;
 };
+static_assert(sizeof(LinkQueue) == 128);
 
 /// Where a vehicle is on its route, what a link traversal reads and writes of it in one 32-byte
 /// record (two to a cache line).
@@ -324,57 +343,24 @@ class QueueModel {
   std::int32_t max_in_degree_ = 0;
   std::vector<std::int64_t> depart_tick_;     // [1] per vehicle: depart_ticks()
   std::vector<std::int32_t> departure_order_;  // departure_order()
-  // outflow per tick, credit cap and buffer size of a link at the state's current capacity
-  struct LinkRate {
-    double capacity_veh;    // [veh] outflow credit gained per tick
-    double credit_max_veh;  // [veh] cap of flow_credit_veh
-    double buffer_veh;      // [veh] buffer size
-  };
-  // a credit after n_ticks more link phases at `rate` (kFullFlowCredit at the cap)
-  [[nodiscard]] static double regained_credit(const LinkRate& rate, double credit_veh,
+  // a credit after n_ticks more link phases of `link` (kFullFlowCredit at the cap)
+  [[nodiscard]] static double regained_credit(const LinkQueue& link, double credit_veh,
                                               std::int64_t n_ticks);
-  // the rate of a link at the state's capacity: the graph's rate while they agree (the common
-  // case, inline), else rate_at(); bit-identical either way
-  [[nodiscard]] LinkRate link_rate(const QueueState& state, std::size_t link) const {
-    const GraphLink& g = graph_link_[link];
-    if (state.link[link].at_graph_values != 0) [[likely]] return g.rate;
-    const double capacity_veh_per_h = state.link_capacity_veh_per_h[link];
-    if (capacity_veh_per_h == g.capacity_veh_per_h) return g.rate;
-    return rate_at(capacity_veh_per_h);
-  }
-  [[nodiscard]] LinkRate rate_at(double capacity_veh_per_h) const;
-  // [1] ticks of a car entering the link now, at the state's speed (the graph's ticks while the
-  // speeds agree)
+  // [1] ticks of a car entering `link` now, at the state's speed
   [[nodiscard]] std::int64_t entry_ticks(const QueueState& state, std::size_t link) const {
-    const GraphLink& g = graph_link_[link];
-    if (state.link[link].at_graph_values != 0) [[likely]] return g.free_ticks;
-    const double speed_mps = state.link_speed_mps[link];
-    if (speed_mps == g.free_speed_mps) return g.free_ticks;
-    return ticks_at(link, speed_mps);
-  }
-  // whether the state's speed and capacity of `link` are the graph's
-  [[nodiscard]] bool at_graph_values(const QueueState& state, std::size_t link) const {
-    const GraphLink& g = graph_link_[link];
-    return state.link_speed_mps[link] == g.free_speed_mps &&
-           state.link_capacity_veh_per_h[link] == g.capacity_veh_per_h;
+    const std::int32_t ticks = state.link[link].entry_ticks;
+    if (ticks > 0) [[likely]] return ticks;
+    return ticks_at(link, state.link_speed_mps[link]);
   }
   [[nodiscard]] std::int64_t ticks_at(std::size_t link, double speed_mps) const;
   // [1] ticks of a bike or walker on link l at its own speed (mode_ticks() computed)
   [[nodiscard]] std::int64_t own_speed_ticks(std::size_t link, std::uint8_t mode) const;
-
-  // a link's values at the graph's speed and capacity, together in one cache line for the
-  // random accesses of the node phase; used while the state's values equal the graph's
-  struct alignas(64) GraphLink {
-    double free_speed_mps;      // [m s-1] the graph's free speed
-    std::int64_t free_ticks;    // [1] car free-flow ticks at that speed
-    double capacity_veh_per_h;  // [veh h-1] the graph's capacity
-    LinkRate rate;              // link_rate() at that capacity
-    std::int32_t storage_veh;   // [veh] storage used by the model (storage_veh())
-  };
+  // sets the derived rates, storage and entry ticks of `link` from the state's capacity and
+  // speed
+  void derive_link_values(QueueState& state, std::size_t link) const;
 
   const SignalPlan* signals_ = nullptr;    // the config's plan, nullptr when it gates nothing
   std::vector<std::int64_t> free_ticks_;   // [1] car free-flow ticks per link (graph speed)
-  std::vector<GraphLink> graph_link_;      // per link
   std::vector<std::int32_t> storage_veh_;  // [veh] storage per link
   std::vector<std::int64_t> bike_ticks_;   // [1] mode_ticks() of bikes per link
   std::vector<std::int64_t> walk_ticks_;   // [1] mode_ticks() of walkers per link
