@@ -473,6 +473,8 @@ void QueueModel::wake_links(QueueState& s) const {
       const std::int32_t last_due = s.link[l].queue_last_due;
       const std::int32_t first = last_due < 0 ? s.link[l].queue_head : -1;
       if (first >= 0) __builtin_prefetch(&s.vehicle[static_cast<std::size_t>(first)]);
+      // and the link's credit (its second cache line)
+      __builtin_prefetch(reinterpret_cast<const char*>(&s.link[l]) + 64);
     } else if (wake % kWheelSlots == k % kWheelSlots) {
       slot[kept++] = link;
     }
