@@ -163,16 +163,20 @@ def read_tripinfo(path):
     return len(d), float(d.mean()), float((d + np.array(delays)).mean()), float(np.mean(lengths))
 
 
-def run_sumo(net, routes, cache, junction_control):
+def run_sumo(net, routes, cache, junction_control, repeat):
+    """SUMO's best whole-process and loop times of `repeat` runs (as citytwin's), its trips."""
     tag = "jc" if junction_control else "nojc"
     tripinfo = cache / f"{routes.name[:-8]}.{tag}.tripinfo.xml"
     cmd = ["sumo", "--mesosim", "-n", str(net), "-r", str(routes), "--tripinfo-output", str(tripinfo),
            "--duration-log.statistics", "--no-step-log", "--seed", str(SEED)]
     if junction_control:
         cmd.append("--meso-junction-control")
-    wall_s, p = run_timed(cmd, env=sumo_env())
-    check(p, "sumo")
-    loop_s, end_s, teleports = parse_sumo_log(p.stdout + p.stderr)
+    wall_s, loop_s, cpu_s = math.inf, math.inf, math.inf
+    for _ in range(repeat):
+        w, p = run_timed(cmd, env=sumo_env())
+        check(p, "sumo")
+        loop, end_s, teleports = parse_sumo_log(p.stdout + p.stderr)
+        wall_s, loop_s, cpu_s = min(wall_s, w), min(loop_s, loop), min(cpu_s, p.cpu_s)
     n, mean_s, mean_with_delay_s, mean_length_m = read_tripinfo(tripinfo)
     tripinfo.unlink()
     # SUMO reports its loop in wall time only: its CPU is estimated as the whole process's minus
@@ -180,7 +184,7 @@ def run_sumo(net, routes, cache, junction_control):
     _, p0 = run_timed(cmd[:cmd.index("--tripinfo-output")] + cmd[cmd.index("--duration-log.statistics"):]
                       + ["--end", "0"], env=sumo_env())
     check(p0, "sumo --end 0")
-    return {"wall_s": wall_s, "cpu_s": p.cpu_s, "loop_cpu_s": p.cpu_s - p0.cpu_s, "loop_s": loop_s,
+    return {"wall_s": wall_s, "cpu_s": cpu_s, "loop_cpu_s": cpu_s - p0.cpu_s, "loop_s": loop_s,
             "end_s": end_s, "teleports": teleports, "arrived": n,
             "mean_trip_s": mean_s, "mean_trip_with_delay_s": mean_with_delay_s,
             "mean_route_length_m": mean_length_m}
@@ -238,13 +242,23 @@ def run_citytwin(build, cache, net, routes, signals, duration_s, threads_list, r
     return res
 
 
-def run_bench_loop(build, net, routes, threads_list, signals_on):
+def run_bench_loop(build, net, routes, threads_list, signals_on, repeat):
+    """citytwin_bench_mobility's figures, each run's loop the best of `repeat` processes."""
     cmd = [str(build / "bin" / "citytwin_bench_mobility"), str(net), str(routes), "--json",
            "--threads", ",".join(str(t) for t in threads_list),
            "--signals", "off,on" if signals_on else "off"]
-    _, p = run_timed(cmd)
-    check(p, "citytwin_bench_mobility")
-    return json.loads(p.stdout)
+    best = None
+    for _ in range(repeat):
+        _, p = run_timed(cmd)
+        check(p, "citytwin_bench_mobility")
+        figures = json.loads(p.stdout)
+        if best is None:
+            best = figures
+            continue
+        for kept, run in zip(best["runs"], figures["runs"]):
+            if run["loop_wall_s"] < kept["loop_wall_s"]:
+                kept.update(run)
+    return best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,7 +337,8 @@ def main():
     ap.add_argument("--cli-loop-estimate", action="store_true",
                     help="also run `citytwin validate` and show run - validate as a loop estimate")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="whole-process runs of citytwin per figure (best kept)")
+                    help="runs per figure, best kept: SUMO's and citytwin's whole processes and "
+                         "loops alike")
     ap.add_argument("--no-signals-on", action="store_true",
                     help="skip the junction-control / signals-on pair")
     ap.add_argument("--omp-passive", action="store_true",
@@ -352,18 +367,19 @@ def main():
 
     print(f"SUMO: {tool_version('sumo')}; netgenerate {tool_version('netgenerate')}")
     print(f"machine: {os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}")
+    print(f"each time: best of {args.repeat} run(s), SUMO's and citytwin's alike")
     for n in (int(c) for c in args.cases.split(",")):
         n_trips = CASES[n]
         net, routes = generate_inputs(cache, n, n_trips)
         log(f"case {n} x {n}: SUMO --mesosim")
-        sumo_off = run_sumo(net, routes, cache, False)
+        sumo_off = run_sumo(net, routes, cache, False, args.repeat)
         sumo_on = None if args.no_signals_on else (log(f"case {n} x {n}: SUMO --meso-junction-control")
-                                                    or run_sumo(net, routes, cache, True))
+                                                    or run_sumo(net, routes, cache, True, args.repeat))
         # long enough for every trip: 1.5 x SUMO's end, whole minutes of dt, at least 2 h
         end_s = max(sumo_off["end_s"], sumo_on["end_s"] if sumo_on else 0.0)
         duration_s = max(7200, int(math.ceil(1.5 * end_s / CITYTWIN_DT_S)) * CITYTWIN_DT_S)
         log(f"case {n} x {n}: citytwin_bench_mobility (loop)")
-        loop = run_bench_loop(build, net, routes, threads_list, not args.no_signals_on)
+        loop = run_bench_loop(build, net, routes, threads_list, not args.no_signals_on, args.repeat)
         log(f"case {n} x {n}: citytwin run, signals off")
         ct_off = run_citytwin(build, cache, net, routes, False, duration_s, cli_threads, args.repeat,
                               args.cli_loop_estimate)
