@@ -109,8 +109,7 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     free_ticks_[l] = ticks_for(graph_.length_m[l] / graph_.free_speed_mps[l], config_.dt_s);
     bike_ticks_[l] = own_speed_ticks(l, kModeBike);
     walk_ticks_[l] = own_speed_ticks(l, kModeWalk);
-    const double cap =
-        graph_.flow_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+    const double cap = capacity_per_tick(graph_.flow_capacity_veh_per_h[l]);
     const double stored =
         std::floor(graph_.storage_capacity_veh[l] * config_.storage_capacity_factor + kTickEps);
     const double moving = std::ceil(cap * static_cast<double>(free_ticks_[l]) - kTickEps);
@@ -208,10 +207,13 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
   }
 }
 
+double QueueModel::capacity_per_tick(double capacity_veh_per_h) const {
+  return capacity_veh_per_h / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+}
+
 void QueueModel::derive_link_values(QueueState& s, std::size_t l) const {
   LinkQueue& q = s.link[l];
-  const double cap =
-      s.link_capacity_veh_per_h[l] / 3600.0 * config_.dt_s * config_.flow_capacity_factor;
+  const double cap = capacity_per_tick(s.link_capacity_veh_per_h[l]);
   q.capacity_per_tick_veh = cap;
   q.credit_max_veh = std::max(1.0, cap);
   // n_buffer never reaches 2^31 - 1: a larger buffer is as good as this one

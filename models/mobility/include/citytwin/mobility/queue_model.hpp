@@ -355,6 +355,8 @@ class QueueModel {
   [[nodiscard]] std::int64_t ticks_at(std::size_t link, double speed_mps) const;
   // [1] ticks of a bike or walker on link l at its own speed (mode_ticks() computed)
   [[nodiscard]] std::int64_t own_speed_ticks(std::size_t link, std::uint8_t mode) const;
+  // [veh] outflow per tick of a link of `capacity_veh_per_h` (× flow_capacity_factor)
+  [[nodiscard]] double capacity_per_tick(double capacity_veh_per_h) const;
   // sets the derived rates, storage and entry ticks of `link` from the state's capacity and
   // speed
   void derive_link_values(QueueState& state, std::size_t link) const;
