@@ -150,8 +150,7 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     const std::int64_t b = trips_.route_begin[i];
     const std::int64_t e = trips_.route_begin[i + 1];
     if (e < b) bad_argument(vehicle_at(v) + "route_begin decreases");
-    const std::vector<std::int64_t>& ticks_of_link =
-        m == kModeCar ? free_ticks_ : (m == kModeBike ? bike_ticks_ : walk_ticks_);
+    const std::vector<std::int64_t>& ticks_of_link = link_ticks(m);
     std::int64_t route_ticks = 0;
     double route_m = 0.0;
     for (std::int64_t j = b; j < e; ++j) {
@@ -218,7 +217,8 @@ void QueueModel::derive_link_values(QueueState& s, std::size_t l) const {
   q.credit_max_veh = std::max(1.0, cap);
   // n_buffer never reaches 2^31 - 1: a larger buffer is as good as this one
   q.buffer_veh = static_cast<std::int32_t>(
-      std::min(std::max(1.0, std::ceil(cap - kTickEps)), static_cast<double>(kNoTick)));
+      std::min(std::max(1.0, std::ceil(cap - kTickEps)),
+               static_cast<double>(std::numeric_limits<std::int32_t>::max())));
   q.storage_veh = storage_veh_[l];
   const std::int64_t ticks = ticks_at(l, s.link_speed_mps[l]);
   q.entry_ticks = ticks < kNoTick ? static_cast<std::int32_t>(ticks) : 0;
@@ -339,9 +339,7 @@ std::int64_t QueueModel::own_speed_ticks(std::size_t l, std::uint8_t mode) const
 }
 
 std::int64_t QueueModel::mode_ticks(std::int64_t link_idx, std::uint8_t mode) const {
-  const auto l = static_cast<std::size_t>(link_idx);
-  if (mode == kModeCar) return free_ticks_[l];
-  return mode == kModeBike ? bike_ticks_[l] : walk_ticks_[l];
+  return link_ticks(mode)[static_cast<std::size_t>(link_idx)];
 }
 
 QueueState QueueModel::initial_state() const {

@@ -353,6 +353,10 @@ class QueueModel {
     return ticks_at(link, state.link_speed_mps[link]);
   }
   [[nodiscard]] std::int64_t ticks_at(std::size_t link, double speed_mps) const;
+  // [1] per link: the ticks of a vehicle of `mode` at its own free speed (mode_ticks())
+  [[nodiscard]] const std::vector<std::int64_t>& link_ticks(std::uint8_t mode) const {
+    return mode == kModeCar ? free_ticks_ : (mode == kModeBike ? bike_ticks_ : walk_ticks_);
+  }
   // [1] ticks of a bike or walker on link l at its own speed (mode_ticks() computed)
   [[nodiscard]] std::int64_t own_speed_ticks(std::size_t link, std::uint8_t mode) const;
   // [veh] outflow per tick of a link of `capacity_veh_per_h` (× flow_capacity_factor)
