@@ -218,6 +218,124 @@ TEST(SumoNet, SyntaxErrorAndMissingFile) {
   }
 }
 
+// every field of two readings of a network
+void expect_same_network(const SumoNet& a, const SumoNet& b) {
+  const StreetNetwork& x = a.network;
+  const StreetNetwork& y = b.network;
+  EXPECT_EQ(x.node_id, y.node_id);
+  EXPECT_EQ(x.node_external_id, y.node_external_id);
+  EXPECT_EQ(x.node_x_m, y.node_x_m);
+  EXPECT_EQ(x.node_y_m, y.node_y_m);
+  EXPECT_EQ(x.node_z_m, y.node_z_m);
+  EXPECT_EQ(x.node_signalised, y.node_signalised);
+  EXPECT_EQ(x.node_signal_program_idx, y.node_signal_program_idx);
+  EXPECT_EQ(x.link_id, y.link_id);
+  EXPECT_EQ(x.link_external_id, y.link_external_id);
+  EXPECT_EQ(x.from_node_idx, y.from_node_idx);
+  EXPECT_EQ(x.to_node_idx, y.to_node_idx);
+  EXPECT_EQ(x.length_m, y.length_m);
+  EXPECT_EQ(x.lanes, y.lanes);
+  EXPECT_EQ(x.free_speed_mps, y.free_speed_mps);
+  EXPECT_EQ(x.flow_capacity_veh_per_h, y.flow_capacity_veh_per_h);
+  EXPECT_EQ(x.storage_capacity_veh, y.storage_capacity_veh);
+  EXPECT_EQ(x.modes, y.modes);
+  EXPECT_EQ(x.highway_class, y.highway_class);
+  EXPECT_EQ(x.name, y.name);
+  const SignalPrograms& p = x.signal_programs;
+  const SignalPrograms& q = y.signal_programs;
+  EXPECT_EQ(p.program_id, q.program_id);
+  EXPECT_EQ(p.program_name, q.program_name);
+  EXPECT_EQ(p.type, q.type);
+  EXPECT_EQ(p.offset_s, q.offset_s);
+  EXPECT_EQ(p.phase_begin, q.phase_begin);
+  EXPECT_EQ(p.phase_duration_s, q.phase_duration_s);
+  EXPECT_EQ(p.phase_state, q.phase_state);
+  const LaneConnections& c = a.connections;
+  const LaneConnections& d = b.connections;
+  EXPECT_EQ(c.from_link_idx, d.from_link_idx);
+  EXPECT_EQ(c.from_lane, d.from_lane);
+  EXPECT_EQ(c.to_link_idx, d.to_link_idx);
+  EXPECT_EQ(c.to_lane, d.to_lane);
+  EXPECT_EQ(c.via, d.via);
+  EXPECT_EQ(c.signal_program_idx, d.signal_program_idx);
+  EXPECT_EQ(c.link_index, d.link_index);
+  EXPECT_EQ(c.direction, d.direction);
+  EXPECT_EQ(a.location.net_offset_x_m, b.location.net_offset_x_m);
+  EXPECT_EQ(a.location.conv_boundary, b.location.conv_boundary);
+  EXPECT_EQ(a.location.proj_parameter, b.location.proj_parameter);
+  EXPECT_EQ(a.n_internal_edges_skipped, b.n_internal_edges_skipped);
+}
+
+// A network read in pieces (cut before <edge>, <junction>, <connection> and <tlLogic> tags) is
+// the network read whole, whatever the size of the pieces.
+TEST(SumoNet, PiecesReadTheWholeNetwork) {
+  const SumoNet whole = parse_sumo_net(kTinyNet, "tiny.net.xml", 0);
+  EXPECT_EQ(whole.n_pieces, 1);
+  ASSERT_EQ(whole.network.n_links(), 2);
+  // 1 byte: a piece per element (3 edges, the program, 4 junctions, 2 connections); 400: cut
+  // at the first of those tags 400 bytes or more into a piece (the 1,783-byte text is cut at
+  // bytes 317, 808, 1252 and 1699)
+  const std::vector<std::pair<std::size_t, std::int64_t>> sizes = {{1, 10}, {400, 4}, {900, 2}};
+  for (const auto& [bytes, n_pieces] : sizes) {
+    const SumoNet pieces = parse_sumo_net(kTinyNet, "tiny.net.xml", bytes);
+    EXPECT_EQ(pieces.n_pieces, n_pieces) << bytes;
+    expect_same_network(pieces, whole);
+  }
+  // with entities and CRLF line ends
+  std::string crlf;
+  for (const char c : edited(R"(name="Test Street")", R"(name="Test &amp;	Street")")) {
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  }
+  const SumoNet pieces = parse_sumo_net(crlf, "crlf.net.xml", 1);
+  EXPECT_EQ(pieces.n_pieces, 10);
+  EXPECT_EQ(pieces.network.name[0], "Test & Street");
+  expect_same_network(pieces, parse_sumo_net(crlf, "crlf.net.xml", 0));
+}
+
+// A cut tag inside a comment or CDATA leaves a piece that does not parse: the document is then
+// read whole, with the same network.
+TEST(SumoNet, ACutInsideACommentOrCdataReadsTheWholeDocument) {
+  const std::string in_comment = edited(R"(    <tlLogic)", "    <!-- an <edge id=\"X\"> -->\n    <tlLogic");
+  const std::string in_cdata =
+      edited(R"(    <tlLogic)", "    <param key=\"k\"><![CDATA[<junction id=\"X\"/>]]></param>\n    <tlLogic");
+  for (const std::string& text : {in_comment, in_cdata}) {
+    const SumoNet pieces = parse_sumo_net(text, "odd.net.xml", 1);
+    EXPECT_EQ(pieces.n_pieces, 1);
+    EXPECT_EQ(pieces.network.n_links(), 2);
+    EXPECT_EQ(pieces.network.n_nodes(), 3);
+    expect_same_network(pieces, parse_sumo_net(kTinyNet, "tiny.net.xml", 0));
+  }
+}
+
+// Problems are reported alike (file order, lines, columns) whether the network is read whole or
+// in pieces, syntax errors included.
+TEST(SumoNet, PiecesReportTheSameProblems) {
+  std::string two = edited(R"(speed="13.89")", R"(speed="fast")");
+  two.replace(two.find(R"(tl="J1")"), 7, R"(tl="J7")");
+  std::string unclosed = kTinyNet;
+  unclosed.replace(unclosed.find(R"(x="150.00")"), 10, R"(x="150.00)");
+  const std::vector<std::string> bad = {
+      edited(R"(<edge id="E1" from="J1" to="J2")", R"(<edge id="E1" from="J1" to="J9")"),
+      edited(R"(<edge id="E1" from="J1" to="J2")", "<edge\n id=\"E1\" from=\"J1\"\n to=\"J9\""),
+      edited(R"(<junction id="J0" type="dead_end" x="0.00")", R"(<junction id="J0" type="dead_end")"),
+      two, unclosed};
+  for (const std::string& text : bad) {
+    std::string what_whole, what_pieces;
+    try {
+      static_cast<void>(parse_sumo_net(text, "bad.net.xml", 0));
+    } catch (const InputError& e) {
+      what_whole = e.what();
+    }
+    try {
+      static_cast<void>(parse_sumo_net(text, "bad.net.xml", 1));
+    } catch (const InputError& e) {
+      what_pieces = e.what();
+    }
+    EXPECT_NE(what_whole.find("bad.net.xml:"), std::string::npos) << what_whole;
+    EXPECT_EQ(what_pieces, what_whole);
+  }
+}
+
 // a folder given as either file is an input error naming it (not a stream exception)
 TEST(SumoNet, AFolderIsAnInputErrorForBothReaders) {
   const std::string folder = std::filesystem::temp_directory_path().string();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -42,6 +43,7 @@ struct SumoNet {
   LaneConnections connections;  ///< lane-level movements
   SumoLocation location;        ///< projection of the network coordinates
   std::int64_t n_internal_edges_skipped = 0;  ///< [1] internal/crossing/walking-area edges
+  std::int64_t n_pieces = 1;  ///< [1] pieces the text was parsed in (1: the whole document at once)
 };
 
 /// Reads a SUMO `.net.xml` file (docs/models/mobility.md#sumo-networks). Node ids are 1-based
@@ -50,7 +52,14 @@ struct SumoNet {
 /// unreadable numbers) and throws one InputError naming file:line:column of each. Thread-safe.
 [[nodiscard]] SumoNet read_sumo_net(const std::filesystem::path& path);
 
-/// Same as read_sumo_net() for a document held in memory; `file` names it in messages.
-[[nodiscard]] SumoNet parse_sumo_net(std::string_view xml, const std::string& file);
+/// read_sumo_net() parses a network in pieces of about this many bytes, each cut before an
+/// `<edge>`, `<junction>`, `<connection>` or `<tlLogic>` tag (a small tree stays in the cache
+/// and reuses its memory); a document that cannot be cut so is parsed whole. Same results.
+inline constexpr std::size_t kSumoNetPieceBytes = std::size_t{128} << 10;
+
+/// Same as read_sumo_net() for a document held in memory; `file` names it in messages,
+/// `piece_bytes` is the size of the pieces it is parsed in (0: the whole document at once).
+[[nodiscard]] SumoNet parse_sumo_net(std::string_view xml, const std::string& file,
+                                     std::size_t piece_bytes = kSumoNetPieceBytes);
 
 }  // namespace citytwin::mobility
