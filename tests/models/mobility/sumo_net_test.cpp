@@ -1,4 +1,7 @@
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -290,6 +293,28 @@ TEST(SumoNet, PiecesReadTheWholeNetwork) {
   EXPECT_EQ(pieces.n_pieces, 10);
   EXPECT_EQ(pieces.network.name[0], "Test & Street");
   expect_same_network(pieces, parse_sumo_net(crlf, "crlf.net.xml", 0));
+}
+
+// netgenerate's 4 x 4 grid (data/README.md): read whole, in its two default pieces and in pieces
+// of 4 kB, the same 16 junctions, 48 edges, 192 connections and 16 programs
+TEST(SumoNet, NetgenerateGridReadInPiecesIsReadWhole) {
+  const char* source = std::getenv("CITYTWIN_SOURCE_DIR");
+  const std::filesystem::path path =
+      std::filesystem::path(source != nullptr ? source : ".") / "tests/models/mobility/data/grid4.net.xml";
+  std::ifstream in(path, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  ASSERT_EQ(text.size(), 140410U);
+  const SumoNet whole = parse_sumo_net(text, "grid4.net.xml", 0);
+  EXPECT_EQ(whole.network.n_nodes(), 16);
+  EXPECT_EQ(whole.network.n_links(), 48);
+  EXPECT_EQ(whole.connections.size(), 192);
+  EXPECT_EQ(whole.network.signal_programs.size(), 16);
+  const SumoNet by_default = read_sumo_net(path);
+  EXPECT_EQ(by_default.n_pieces, 2);
+  expect_same_network(by_default, whole);
+  const SumoNet small = parse_sumo_net(text, "grid4.net.xml", 4096);
+  EXPECT_GT(small.n_pieces, 30);
+  expect_same_network(small, whole);
 }
 
 // A cut tag inside a comment or CDATA leaves a piece that does not parse: the document is then
