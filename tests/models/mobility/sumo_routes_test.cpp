@@ -1,6 +1,10 @@
 #include <citytwin/mobility/readers/sumo_routes.hpp>
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -90,6 +94,54 @@ TEST(SumoRoutes, EntitiesLineEndsAndMultiLineElements) {
                      "plain.rou.xml:8:.*vehicle id=\"b\".*depart");
 }
 
+// every field of two readings of a route file
+void expect_same_demand(const SumoDemand& a, const SumoDemand& b) {
+  EXPECT_EQ(a.vehicle_id, b.vehicle_id);
+  EXPECT_EQ(a.depart_s, b.depart_s);
+  EXPECT_EQ(a.mode, b.mode);
+  EXPECT_EQ(a.edge_names, b.edge_names);
+  EXPECT_EQ(a.route_begin, b.route_begin);
+  EXPECT_EQ(a.route_edge_idx, b.route_edge_idx);
+  EXPECT_EQ(a.from_edge_idx, b.from_edge_idx);
+  EXPECT_EQ(a.to_edge_idx, b.to_edge_idx);
+  EXPECT_EQ(a.line, b.line);
+}
+
+// A route file read in pieces (cut before <vehicle>, <trip>, <flow> and <person> tags) is the
+// file read whole: the flows and trips above (the vType and the route r in the head, a piece
+// per flow and trip at 1 byte), duarouter's 400 vehicles of the 4 x 4 grid, and a cut inside a
+// comment, which reads the whole document.
+TEST(SumoRoutes, PiecesReadTheWholeFile) {
+  const SumoDemand whole = parse_sumo_routes(kRoutes, "flows.rou.xml", 0);
+  EXPECT_EQ(whole.n_pieces, 1);
+  const SumoDemand pieces = parse_sumo_routes(kRoutes, "flows.rou.xml", 1);
+  EXPECT_EQ(pieces.n_pieces, 4);
+  ASSERT_EQ(pieces.n_vehicles(), 14);
+  EXPECT_EQ(pieces.line[13], 7);
+  expect_same_demand(pieces, whole);
+
+  const char* source = std::getenv("CITYTWIN_SOURCE_DIR");
+  const std::filesystem::path path =
+      std::filesystem::path(source != nullptr ? source : ".") / "tests/models/mobility/data/grid4.rou.xml";
+  std::ifstream in(path, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const SumoDemand grid_whole = parse_sumo_routes(text, "grid4.rou.xml", 0);
+  ASSERT_EQ(grid_whole.n_vehicles(), 400);
+  EXPECT_EQ(grid_whole.vehicle_id[399], "399");
+  EXPECT_DOUBLE_EQ(grid_whole.depart_s[399], 1795.5);  // 399 x 4.5 s
+  const SumoDemand grid_pieces = parse_sumo_routes(text, "grid4.rou.xml", 2048);
+  EXPECT_GT(grid_pieces.n_pieces, 15);
+  expect_same_demand(grid_pieces, grid_whole);
+  expect_same_demand(read_sumo_routes(path), grid_whole);
+
+  std::string commented = kRoutes;
+  commented.insert(commented.find("  <trip"), "  <!-- an old <vehicle id=\"x\" depart=\"1\"/> -->\n");
+  const SumoDemand fallback = parse_sumo_routes(commented, "flows.rou.xml", 1);
+  EXPECT_EQ(fallback.n_pieces, 1);
+  EXPECT_EQ(fallback.n_vehicles(), 14);
+  EXPECT_EQ(fallback.line[13], 8);
+}
+
 TEST(SumoRoutes, ErrorsNameFileLineAndId) {
   const char* const bad = R"(<routes>
   <vehicle id="a" depart="x" route="r"/>
@@ -106,6 +158,11 @@ TEST(SumoRoutes, ErrorsNameFileLineAndId) {
   EXPECT_INPUT_ERROR(parse_sumo_routes("<routes>\n<vehicle id=\"a\"\n</routes>", "cut.rou.xml"),
                      "cut.rou.xml:[0-9]+:.*XML syntax error");
   EXPECT_INPUT_ERROR(read_sumo_routes("/nonexistent/x.rou.xml"), "x.rou.xml.*cannot open");
+  // the same messages when the file is read in pieces (a syntax error reads it whole)
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml", 1), "bad.rou.xml:3:.*unknown route 'missing'");
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml", 1), "bad.rou.xml:4:.*flow id=\"f\".*exactly one of period");
+  EXPECT_INPUT_ERROR(parse_sumo_routes("<routes>\n<vehicle id=\"a\"\n</routes>", "cut.rou.xml", 1),
+                     "cut.rou.xml:[0-9]+:.*XML syntax error");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <citytwin/mobility/readers/sumo_routes.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -50,7 +51,11 @@ class Issues {
     counted_to_ = to;
     return 1 + static_cast<int>(newlines_);
   }
-  [[nodiscard]] int line_of(const Node& node) { return line_of(node.offset()); }
+  [[nodiscard]] int line_of(const Node& node) {
+    return line_of(static_cast<std::ptrdiff_t>(base_) + node.offset());
+  }
+  // the offset in the text of the piece that Node::offset() counts from
+  void set_base(std::size_t base) { base_ = base; }
   void add(const Node& node, const std::string& message) {
     const std::string id(node.attribute("id").as_string());
     const std::string name(node.name());
@@ -65,6 +70,7 @@ class Issues {
   std::string_view xml_;
   std::size_t counted_to_ = 0;     // newlines_ counts the newlines before this offset
   std::ptrdiff_t newlines_ = 0;
+  std::size_t base_ = 0;
   std::string file_;
   std::vector<InputIssue> issues_;
 };
@@ -275,6 +281,19 @@ struct Reader {
     out.line.push_back(line);
   }
 
+  // a child of the root
+  void element(const Node& node) {
+    if (node.is("vehicle") || node.is("trip")) {
+      vehicle(node);
+    } else if (node.is("route")) {
+      split_ids(node.attribute("edges").as_string(), routes[node.attribute("id").as_string()]);
+    } else if (node.is("vType")) {
+      type_mode[node.attribute("id").as_string()] = mode_of_vclass(node.attribute("vClass").as_string());
+    } else if (node.is("flow")) {
+      flow(node);
+    }
+  }
+
   void vehicle(const Node& node) {
     double depart_s = 0.0;
     RouteRef route;
@@ -381,34 +400,46 @@ SumoDemand parse_routes(std::string_view xml, const std::string& file) {
   SumoDemand out;
   reserve(out, root, xml.size());
   Reader reader{issues, out, {}, {}, EdgeInterner(), {}};
-  for (Node node = root.first_child(); node; node = node.next_sibling()) {
-    if (node.is("vehicle") || node.is("trip")) {
-      reader.vehicle(node);
-    } else if (node.is("route")) {
-      split_ids(node.attribute("edges").as_string(),
-                reader.routes[node.attribute("id").as_string()]);
-    } else if (node.is("vType")) {
-      reader.type_mode[node.attribute("id").as_string()] =
-          mode_of_vclass(node.attribute("vClass").as_string());
-    } else if (node.is("flow")) {
-      reader.flow(node);
-    }
-  }
+  for (Node node = root.first_child(); node; node = node.next_sibling()) reader.element(node);
   issues.throw_if_any();
+  return out;
+}
+
+// tags the route reader cuts its pieces before (never nested in a route file)
+constexpr std::array<std::string_view, 4> kCutTags = {"vehicle", "trip", "flow", "person"};
+
+// reads the routes of `xml` in pieces of about `piece_bytes` (sumo_xml::read_in_pieces), else
+// (a document that cannot be cut so) as a whole document
+SumoDemand parse_routes(std::string_view xml, const std::string& file, std::size_t piece_bytes) {
+  if (piece_bytes == 0 || xml.size() <= piece_bytes) return parse_routes(xml, file);
+  Issues issues(xml, file);
+  sumo_xml::PieceText pieces;  // outlives the reader, whose maps hold views into it
+  SumoDemand out;
+  out.route_edge_idx.reserve(xml.size() / 8);
+  Reader reader{issues, out, {}, {}, EdgeInterner(), {}};
+  const bool read = sumo_xml::read_in_pieces(xml, "routes", kCutTags, piece_bytes, pugi::encoding_auto,
+                                             pieces, [&](const Node& node, std::size_t base) {
+                                               issues.set_base(base);
+                                               reader.element(node);
+                                             });
+  if (!read) return parse_routes(xml, file);
+  issues.throw_if_any();
+  out.n_pieces = pieces.n_pieces;
   return out;
 }
 
 }  // namespace
 
-SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file) {
-  return parse_routes(xml, file);
+SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file, std::size_t piece_bytes) {
+  return parse_routes(xml, file, piece_bytes);
 }
 
 SumoDemand read_sumo_routes(const std::filesystem::path& path) {
   const sumo_xml::FileText file(path);
-  if (file.mapped()) return parse_routes(file.text(), path.string());
+  if (file.mapped()) return parse_routes(file.text(), path.string(), kSumoRoutesPieceBytes);
   // not a regular file with content (or not there): read as a stream
-  return parse_routes(sumo_xml::read_stream(path, "cannot open the route file"), path.string());
+  return parse_routes(sumo_xml::read_stream(path, "cannot open the route file"), path.string(),
+                      kSumoRoutesPieceBytes);
 }
 
 }  // namespace citytwin::mobility

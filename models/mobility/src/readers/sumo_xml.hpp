@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -404,5 +405,88 @@ class Tree {
  private:
   pugi::xml_document doc_;
 };
+
+// The offset of the first tag named one of `tags` ('<' and the name, then white space, '/' or
+// '>') at or after `from`, npos when none: where a document may be cut into pieces.
+inline std::size_t next_cut(std::string_view text, std::span<const std::string_view> tags,
+                            std::size_t from) {
+  while (from < text.size()) {
+    const std::size_t at = text.find('<', from);
+    if (at == std::string_view::npos) break;
+    const std::string_view rest = text.substr(at + 1);
+    for (const std::string_view tag : tags) {
+      if (rest.size() > tag.size() && rest.substr(0, tag.size()) == tag) {
+        const char c = rest[tag.size()];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' || c == '>') return at;
+      }
+    }
+    from = at + 1;
+  }
+  return std::string_view::npos;
+}
+
+// The text a document read in pieces leaves its names and values in (read_in_pieces()); it
+// must outlive every view into them.
+struct PieceText {
+  std::string head;        // the head, with the root closed
+  std::vector<char> body;  // a copy of the document, parsed in place piece by piece
+  std::int64_t n_pieces = 0;
+};
+
+// Reads `text`, a document whose root element is `root`, as read_whole would, in pieces of
+// about `piece_bytes`, each cut just before a tag named one of `cut_tags` (never nested in the
+// documents read) and parsed in place (in storage.body) as a sequence of the root's children
+// (pugixml's parse_fragment), into one tree that is cleared and reused: a whole tree takes
+// several times the file and is walked once, from memory; a piece's tree stays in the cache and
+// its memory is reused. The head (up to the first cut) is parsed with the root's end tag
+// appended and the tail (from the last end tag of the root) with a start tag prepended, so
+// that every part is checked as XML. Calls visit(child, base) for each child of the root in
+// file order, `base` being the offset in `text` of the piece that Node::offset() counts from.
+// False when the document cannot be cut so or a part does not parse (a cut inside a comment,
+// CDATA or a processing instruction leaves the construct open; a syntax error; not UTF-8):
+// what was visited is then to be dropped and the whole document read instead.
+template <typename Visit>
+bool read_in_pieces(std::string_view text, const std::string& root,
+                    std::span<const std::string_view> cut_tags, std::size_t piece_bytes,
+                    pugi::xml_encoding encoding, PieceText& storage, Visit&& visit) {
+  const std::size_t first = next_cut(text, cut_tags, 0);
+  const std::size_t close = text.rfind("</" + root);
+  if (first == std::string_view::npos || close == std::string_view::npos || close < first) {
+    return false;
+  }
+  pugi::xml_document doc;
+  constexpr unsigned int kOptions = pugi::parse_default;
+  // the head, alone under the root, in UTF-8 (the pieces cannot be converted alike)
+  storage.head.assign(text.substr(0, first));
+  storage.head += "</" + root + ">";
+  const pugi::xml_parse_result head =
+      doc.load_buffer_inplace(storage.head.data(), storage.head.size(), kOptions, encoding);
+  const pugi::xml_node head_root = doc.document_element();
+  if (!head || head.encoding != pugi::encoding_utf8 || !head_root ||
+      root != head_root.name()) {
+    return false;
+  }
+  for (Node child = Node(head_root).first_child(); child; child = child.next_sibling()) {
+    visit(child, std::size_t{0});
+  }
+  // the tail, after the last piece
+  std::string tail = "<" + root + ">";
+  tail += text.substr(close);
+  if (!doc.load_buffer_inplace(tail.data(), tail.size(), kOptions, pugi::encoding_utf8)) return false;
+  // the pieces
+  storage.body.assign(text.begin(), text.end());
+  storage.n_pieces = 0;
+  for (std::size_t begin = first; begin < close;) {
+    const std::size_t end = std::min(next_cut(text, cut_tags, begin + piece_bytes), close);
+    if (!doc.load_buffer_inplace(storage.body.data() + begin, end - begin,
+                                 kOptions | pugi::parse_fragment, pugi::encoding_utf8)) {
+      return false;
+    }
+    for (Node child = Node(doc).first_child(); child; child = child.next_sibling()) visit(child, begin);
+    ++storage.n_pieces;
+    begin = end;
+  }
+  return true;
+}
 
 }  // namespace citytwin::mobility::sumo_xml

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -25,6 +26,7 @@ struct SumoDemand {
   std::vector<std::int32_t> from_edge_idx;   ///< edge_names index of a trip's first edge, else -1
   std::vector<std::int32_t> to_edge_idx;     ///< edge_names index of a trip's last edge, else -1
   std::vector<std::int32_t> line;            ///< [1] line of the defining element in the file
+  std::int64_t n_pieces = 1;  ///< [1] pieces the text was parsed in (1: the whole document at once)
 
   /// Number of vehicles.
   [[nodiscard]] std::int64_t n_vehicles() const {
@@ -40,7 +42,14 @@ struct SumoDemand {
 /// naming file:line and the element id. Thread-safe.
 [[nodiscard]] SumoDemand read_sumo_routes(const std::filesystem::path& path);
 
-/// Same as read_sumo_routes() for a document in memory; `file` names it in messages.
-[[nodiscard]] SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file);
+/// read_sumo_routes() parses a route file in pieces of about this many bytes, each cut before a
+/// `<vehicle>`, `<trip>`, `<flow>` or `<person>` tag (a small tree stays in the cache and
+/// reuses its memory); a document that cannot be cut so is parsed whole. Same results.
+inline constexpr std::size_t kSumoRoutesPieceBytes = std::size_t{128} << 10;
+
+/// Same as read_sumo_routes() for a document in memory; `file` names it in messages,
+/// `piece_bytes` is the size of the pieces it is parsed in (0: the whole document at once).
+[[nodiscard]] SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file,
+                                           std::size_t piece_bytes = kSumoRoutesPieceBytes);
 
 }  // namespace citytwin::mobility
