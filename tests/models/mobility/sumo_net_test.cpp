@@ -299,8 +299,8 @@ TEST(SumoNet, PiecesReadTheWholeNetwork) {
 // of 4 kB, the same 16 junctions, 48 edges, 192 connections and 16 programs
 TEST(SumoNet, NetgenerateGridReadInPiecesIsReadWhole) {
   const char* source = std::getenv("CITYTWIN_SOURCE_DIR");
-  const std::filesystem::path path =
-      std::filesystem::path(source != nullptr ? source : ".") / "tests/models/mobility/data/grid4.net.xml";
+  const std::filesystem::path path = std::filesystem::path(source != nullptr ? source : ".") /
+                                     "tests/models/mobility/data/grid4.net.xml";
   std::ifstream in(path, std::ios::binary);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   ASSERT_EQ(text.size(), 140410U);
@@ -320,9 +320,11 @@ TEST(SumoNet, NetgenerateGridReadInPiecesIsReadWhole) {
 // A cut tag inside a comment or CDATA leaves a piece that does not parse: the document is then
 // read whole, with the same network.
 TEST(SumoNet, ACutInsideACommentOrCdataReadsTheWholeDocument) {
-  const std::string in_comment = edited(R"(    <tlLogic)", "    <!-- an <edge id=\"X\"> -->\n    <tlLogic");
+  const std::string in_comment =
+      edited(R"(    <tlLogic)", "    <!-- an <edge id=\"X\"> -->\n    <tlLogic");
   const std::string in_cdata =
-      edited(R"(    <tlLogic)", "    <param key=\"k\"><![CDATA[<junction id=\"X\"/>]]></param>\n    <tlLogic");
+      edited(R"(    <tlLogic)",
+             "    <param key=\"k\"><![CDATA[<junction id=\"X\"/>]]></param>\n    <tlLogic");
   for (const std::string& text : {in_comment, in_cdata}) {
     const SumoNet pieces = parse_sumo_net(text, "odd.net.xml", 1);
     EXPECT_EQ(pieces.n_pieces, 1);
@@ -342,7 +344,8 @@ TEST(SumoNet, PiecesReportTheSameProblems) {
   const std::vector<std::string> bad = {
       edited(R"(<edge id="E1" from="J1" to="J2")", R"(<edge id="E1" from="J1" to="J9")"),
       edited(R"(<edge id="E1" from="J1" to="J2")", "<edge\n id=\"E1\" from=\"J1\"\n to=\"J9\""),
-      edited(R"(<junction id="J0" type="dead_end" x="0.00")", R"(<junction id="J0" type="dead_end")"),
+      edited(R"(<junction id="J0" type="dead_end" x="0.00")",
+             R"(<junction id="J0" type="dead_end")"),
       two, unclosed};
   for (const std::string& text : bad) {
     std::string what_whole, what_pieces;

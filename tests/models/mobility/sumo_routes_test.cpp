@@ -121,8 +121,8 @@ TEST(SumoRoutes, PiecesReadTheWholeFile) {
   expect_same_demand(pieces, whole);
 
   const char* source = std::getenv("CITYTWIN_SOURCE_DIR");
-  const std::filesystem::path path =
-      std::filesystem::path(source != nullptr ? source : ".") / "tests/models/mobility/data/grid4.rou.xml";
+  const std::filesystem::path path = std::filesystem::path(source != nullptr ? source : ".") /
+                                     "tests/models/mobility/data/grid4.rou.xml";
   std::ifstream in(path, std::ios::binary);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   const SumoDemand grid_whole = parse_sumo_routes(text, "grid4.rou.xml", 0);
@@ -135,7 +135,8 @@ TEST(SumoRoutes, PiecesReadTheWholeFile) {
   expect_same_demand(read_sumo_routes(path), grid_whole);
 
   std::string commented = kRoutes;
-  commented.insert(commented.find("  <trip"), "  <!-- an old <vehicle id=\"x\" depart=\"1\"/> -->\n");
+  commented.insert(commented.find("  <trip"),
+                   "  <!-- an old <vehicle id=\"x\" depart=\"1\"/> -->\n");
   const SumoDemand fallback = parse_sumo_routes(commented, "flows.rou.xml", 1);
   EXPECT_EQ(fallback.n_pieces, 1);
   EXPECT_EQ(fallback.n_vehicles(), 14);
@@ -159,8 +160,10 @@ TEST(SumoRoutes, ErrorsNameFileLineAndId) {
                      "cut.rou.xml:[0-9]+:.*XML syntax error");
   EXPECT_INPUT_ERROR(read_sumo_routes("/nonexistent/x.rou.xml"), "x.rou.xml.*cannot open");
   // the same messages when the file is read in pieces (a syntax error reads it whole)
-  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml", 1), "bad.rou.xml:3:.*unknown route 'missing'");
-  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml", 1), "bad.rou.xml:4:.*flow id=\"f\".*exactly one of period");
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml", 1),
+                     "bad.rou.xml:3:.*unknown route 'missing'");
+  EXPECT_INPUT_ERROR(parse_sumo_routes(bad, "bad.rou.xml", 1),
+                     "bad.rou.xml:4:.*flow id=\"f\".*exactly one of period");
   EXPECT_INPUT_ERROR(parse_sumo_routes("<routes>\n<vehicle id=\"a\"\n</routes>", "cut.rou.xml", 1),
                      "cut.rou.xml:[0-9]+:.*XML syntax error");
 }

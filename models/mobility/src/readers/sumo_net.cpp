@@ -125,8 +125,8 @@ class SumoParser {
     std::int32_t n_car = 0;   // lanes that allow cars
     std::int32_t n_mode = 0;  // lanes that allow any mode
     double length_sum_m = 0.0;
-    double speed_mps = 0.0;   // the fastest lane's
-    std::uint8_t modes = 0;   // kMode* bits of all lanes
+    double speed_mps = 0.0;  // the fastest lane's
+    std::uint8_t modes = 0;  // kMode* bits of all lanes
   };
 
   // an edge and a connection kept by the first pass, with their attributes (views into the
@@ -166,11 +166,12 @@ class SumoParser {
   // of 15.5 ms). False, with nothing kept, when the document cannot be read so (the caller then
   // reads it whole).
   bool read_in_pieces() {
-    const bool read = sumo_xml::read_in_pieces(xml_, "net", kCutTags, piece_bytes_, pugi::encoding_utf8,
-                                               pieces_, [&](const Node& child, std::size_t base) {
-                                                 base_ = base;
-                                                 visit(child);
-                                               });
+    const bool read =
+        sumo_xml::read_in_pieces(xml_, "net", kCutTags, piece_bytes_, pugi::encoding_utf8, pieces_,
+                                 [&](const Node& child, std::size_t base) {
+                                   base_ = base;
+                                   visit(child);
+                                 });
     base_ = 0;
     out_.n_pieces = pieces_.n_pieces;
     return read;
@@ -187,7 +188,8 @@ class SumoParser {
       if (internal_edge(a)) {
         skip_edge(a[0].value());
       } else {
-        edges_.push_back({offset_of(child), a, internal_function(a[1]) ? Lanes{} : lanes_of(child, a[0])});
+        edges_.push_back(
+            {offset_of(child), a, internal_function(a[1]) ? Lanes{} : lanes_of(child, a[0])});
       }
     } else if (child.is("connection")) {
       const auto a = child.attributes(kConnectionAttrs, internal_connection);
@@ -249,8 +251,9 @@ class SumoParser {
     for (std::size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '\n') line_start.push_back(i + 1);
     }
-    std::stable_sort(issues_.begin(), issues_.end(),
-                     [](const PendingIssue& a, const PendingIssue& b) { return a.offset < b.offset; });
+    std::stable_sort(
+        issues_.begin(), issues_.end(),
+        [](const PendingIssue& a, const PendingIssue& b) { return a.offset < b.offset; });
     std::vector<InputIssue> issues;
     issues.reserve(issues_.size());
     for (PendingIssue& p : issues_) {

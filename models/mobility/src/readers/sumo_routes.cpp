@@ -288,7 +288,8 @@ struct Reader {
     } else if (node.is("route")) {
       split_ids(node.attribute("edges").as_string(), routes[node.attribute("id").as_string()]);
     } else if (node.is("vType")) {
-      type_mode[node.attribute("id").as_string()] = mode_of_vclass(node.attribute("vClass").as_string());
+      type_mode[node.attribute("id").as_string()] =
+          mode_of_vclass(node.attribute("vClass").as_string());
     } else if (node.is("flow")) {
       flow(node);
     }
@@ -417,11 +418,12 @@ SumoDemand parse_routes(std::string_view xml, const std::string& file, std::size
   SumoDemand out;
   out.route_edge_idx.reserve(xml.size() / 8);
   Reader reader{issues, out, {}, {}, EdgeInterner(), {}};
-  const bool read = sumo_xml::read_in_pieces(xml, "routes", kCutTags, piece_bytes, pugi::encoding_auto,
-                                             pieces, [&](const Node& node, std::size_t base) {
-                                               issues.set_base(base);
-                                               reader.element(node);
-                                             });
+  const bool read =
+      sumo_xml::read_in_pieces(xml, "routes", kCutTags, piece_bytes, pugi::encoding_auto, pieces,
+                               [&](const Node& node, std::size_t base) {
+                                 issues.set_base(base);
+                                 reader.element(node);
+                               });
   if (!read) return parse_routes(xml, file);
   issues.throw_if_any();
   out.n_pieces = pieces.n_pieces;
@@ -430,7 +432,8 @@ SumoDemand parse_routes(std::string_view xml, const std::string& file, std::size
 
 }  // namespace
 
-SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file, std::size_t piece_bytes) {
+SumoDemand parse_sumo_routes(std::string_view xml, const std::string& file,
+                             std::size_t piece_bytes) {
   return parse_routes(xml, file, piece_bytes);
 }
 

@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <span>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +25,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include <citytwin/sim/error.hpp>
 
@@ -462,8 +464,7 @@ bool read_in_pieces(std::string_view text, const std::string& root,
   const pugi::xml_parse_result head =
       doc.load_buffer_inplace(storage.head.data(), storage.head.size(), kOptions, encoding);
   const pugi::xml_node head_root = doc.document_element();
-  if (!head || head.encoding != pugi::encoding_utf8 || !head_root ||
-      root != head_root.name()) {
+  if (!head || head.encoding != pugi::encoding_utf8 || !head_root || root != head_root.name()) {
     return false;
   }
   for (Node child = Node(head_root).first_child(); child; child = child.next_sibling()) {
@@ -472,7 +473,8 @@ bool read_in_pieces(std::string_view text, const std::string& root,
   // the tail, after the last piece
   std::string tail = "<" + root + ">";
   tail += text.substr(close);
-  if (!doc.load_buffer_inplace(tail.data(), tail.size(), kOptions, pugi::encoding_utf8)) return false;
+  if (!doc.load_buffer_inplace(tail.data(), tail.size(), kOptions, pugi::encoding_utf8))
+    return false;
   // the pieces
   storage.body.assign(text.begin(), text.end());
   storage.n_pieces = 0;
@@ -482,7 +484,8 @@ bool read_in_pieces(std::string_view text, const std::string& root,
                                  kOptions | pugi::parse_fragment, pugi::encoding_utf8)) {
       return false;
     }
-    for (Node child = Node(doc).first_child(); child; child = child.next_sibling()) visit(child, begin);
+    for (Node child = Node(doc).first_child(); child; child = child.next_sibling())
+      visit(child, begin);
     ++storage.n_pieces;
     begin = end;
   }
