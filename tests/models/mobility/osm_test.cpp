@@ -11,6 +11,7 @@
 #include <citytwin/mobility/readers/osm.hpp>
 #include <citytwin/sim/error.hpp>
 
+#include "expect_same_network.hpp"
 #include "test_data.hpp"
 
 namespace citytwin::mobility {
@@ -495,25 +496,7 @@ TEST_F(OsmHelsinki, XmlAndPbfGiveIdenticalResults) {
   const OsmData b = read_osm(xml);
   const auto t1 = std::chrono::steady_clock::now();
   std::cout << "Helsinki XML import: " << std::chrono::duration<double>(t1 - t0).count() << " s\n";
-  const StreetNetwork& na = a.network;
-  const StreetNetwork& nb = b.network;
-  EXPECT_EQ(na.node_id, nb.node_id);
-  EXPECT_EQ(na.node_x_m, nb.node_x_m);
-  EXPECT_EQ(na.node_y_m, nb.node_y_m);
-  EXPECT_EQ(na.node_signalised, nb.node_signalised);
-  EXPECT_EQ(na.link_id, nb.link_id);
-  EXPECT_EQ(na.from_node_idx, nb.from_node_idx);
-  EXPECT_EQ(na.to_node_idx, nb.to_node_idx);
-  EXPECT_EQ(na.length_m, nb.length_m);
-  EXPECT_EQ(na.lanes, nb.lanes);
-  EXPECT_EQ(na.free_speed_mps, nb.free_speed_mps);
-  EXPECT_EQ(na.flow_capacity_veh_per_h, nb.flow_capacity_veh_per_h);
-  EXPECT_EQ(na.modes, nb.modes);
-  EXPECT_EQ(na.highway_class, nb.highway_class);
-  EXPECT_EQ(na.name, nb.name);
-  EXPECT_EQ(na.restriction_from_link_idx, nb.restriction_from_link_idx);
-  EXPECT_EQ(na.restriction_to_link_idx, nb.restriction_to_link_idx);
-  EXPECT_EQ(na.restriction_kind, nb.restriction_kind);
+  testing::expect_same_network(a.network, b.network);
   EXPECT_EQ(a.buildings.building_id, b.buildings.building_id);
   EXPECT_EQ(a.buildings.vertex_x_m, b.buildings.vertex_x_m);
   EXPECT_EQ(a.buildings.height_m, b.buildings.height_m);
