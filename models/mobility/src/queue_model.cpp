@@ -353,13 +353,7 @@ QueueState QueueModel::initial_state() const {
                                    graph_.flow_capacity_veh_per_h.end());
   s.link.assign(nl, LinkQueue{});
   for (std::size_t l = 0; l < nl; ++l) derive_link_values(s, l);
-  s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
-  s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
-  s.link_buffered.assign(nl, 0);
-  s.link_waiting.assign(nl, 0);
-  s.node_waiting.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
-  s.n_active_links = 0;
-  s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
+  clear_active_sets(s);
 
   // vehicles: not departed; departures sorted by (tick, vehicle_idx)
   s.vehicle.resize(nv);
@@ -429,9 +423,7 @@ bool QueueModel::done(const QueueState& state) const {
   s.link[l].queue_tail = vehicle;
 }
 
-void QueueModel::rebuild_active_sets(QueueState& s) const {
-  // every link holding or awaiting cars is active (visited at the next tick, it goes back to
-  // sleep if it has nothing to do); the derived per-link values are recomputed
+void QueueModel::clear_active_sets(QueueState& s) const {
   const auto nl = static_cast<std::size_t>(graph_.n_links());
   s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
@@ -440,6 +432,13 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
   s.node_waiting.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
   s.n_active_links = 0;
   s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
+}
+
+void QueueModel::rebuild_active_sets(QueueState& s) const {
+  // every link holding or awaiting cars is active (visited at the next tick, it goes back to
+  // sleep if it has nothing to do); the derived per-link values are recomputed
+  const auto nl = static_cast<std::size_t>(graph_.n_links());
+  clear_active_sets(s);
   for (std::size_t l = 0; l < nl; ++l) {
     s.link[l].queue_next_exit_tick = kNoTick;
     s.link[l].wake_tick = kNoTick;

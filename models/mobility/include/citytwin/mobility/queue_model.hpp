@@ -332,6 +332,9 @@ class QueueModel {
   void enter_link(QueueState& state, QueueState::ThreadScratch& scratch, std::int32_t vehicle,
                   std::int32_t link) const;
   void rebuild_active_sets(QueueState& state) const;
+  // empties the active sets, the per-link and per-node counts of cars buffered and waiting, and
+  // the sleep wheel
+  void clear_active_sets(QueueState& state) const;
   void wake_links(QueueState& state) const;
   void apply_counts(QueueState& state) const;
 
