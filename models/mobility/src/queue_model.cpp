@@ -6,6 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <citytwin/mobility/queue_model.hpp>
 #include <citytwin/sim/parallel.hpp>
@@ -25,7 +26,7 @@ constexpr std::int64_t kParallelFlushMin = 4096;
 std::int32_t tick32(std::int64_t tick) {
   return tick < kNoTick ? static_cast<std::int32_t>(tick) : kNoTick;
 }
-// [1] slots of QueueState::sleep_wheel (ticks it covers in one round)
+// [1] slots of a thread's sleep wheel (ticks it covers in one round)
 constexpr std::int64_t kWheelSlots = 128;
 
 [[noreturn]] void bad_argument(const std::string& what) { throw std::invalid_argument(what); }
@@ -392,10 +393,10 @@ bool QueueModel::done(const QueueState& state) const {
     std::uint64_t& word = s.link_active_bits[l / 64];
     if (t.in_parallel) {
       const std::atomic_ref<std::uint64_t> shared(word);
-      if ((shared.fetch_or(bit, std::memory_order_relaxed) & bit) == 0) ++t.n_active;
+      if ((shared.fetch_or(bit, std::memory_order_relaxed) & bit) == 0) ++t.n_active_change;
     } else if ((word & bit) == 0) {
       word |= bit;
-      ++t.n_active;
+      ++t.n_active_change;
     }
   }
   ++s.link[l].n_on_link;
@@ -431,7 +432,10 @@ void QueueModel::clear_active_sets(QueueState& s) const {
   s.link_waiting.assign(nl, 0);
   s.node_waiting.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
   s.n_active_links = 0;
-  s.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
+  if (s.scratch.empty()) s.scratch.resize(1);
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    t.sleep_wheel.assign(static_cast<std::size_t>(kWheelSlots), {});
+  }
 }
 
 void QueueModel::rebuild_active_sets(QueueState& s) const {
@@ -455,30 +459,43 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
   }
 }
 
-void QueueModel::wake_links(QueueState& s) const {
-  // links asleep until this tick: their first car not yet due becomes due now. Entries of
-  // links woken earlier (or emptied) are stale and dropped; those due in a later round stay
+void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t wheel_stride,
+                            bool parallel) const {
+  // links asleep until this tick, in the wheels first_wheel, first_wheel + wheel_stride, ...:
+  // their first car not yet due becomes due now. Entries of links woken earlier (or emptied)
+  // are stale and dropped; those due in a later round stay. In parallel the threads share the
+  // words of the active set (the count of active links is recounted by the link phase)
   const std::int64_t k = s.tick;
-  std::vector<std::int32_t>& slot = s.sleep_wheel[static_cast<std::size_t>(k % kWheelSlots)];
-  std::size_t kept = 0;
-  for (const std::int32_t link : slot) {
-    const auto l = static_cast<std::size_t>(link);
-    if (has_bit(s.link_active_bits, l) || s.link[l].queue_head < 0) continue;
-    const std::int64_t wake = s.link[l].wake_tick;
-    if (wake <= k) {
-      set_bit(s.link_active_bits, l);
-      ++s.n_active_links;
-      // the link phase reads the car that becomes due: fetch its record now
-      const std::int32_t last_due = s.link[l].queue_last_due;
-      const std::int32_t first = last_due < 0 ? s.link[l].queue_head : -1;
-      if (first >= 0) __builtin_prefetch(&s.vehicle[static_cast<std::size_t>(first)]);
-      // and the link's credit (its second cache line)
-      __builtin_prefetch(reinterpret_cast<const char*>(&s.link[l]) + 64);
-    } else if (wake % kWheelSlots == k % kWheelSlots) {
-      slot[kept++] = link;
+  for (std::size_t i = first_wheel; i < s.scratch.size(); i += wheel_stride) {
+    std::vector<std::int32_t>& slot =
+        s.scratch[i].sleep_wheel[static_cast<std::size_t>(k % kWheelSlots)];
+    std::size_t kept = 0;
+    for (const std::int32_t link : slot) {
+      const auto l = static_cast<std::size_t>(link);
+      const std::uint64_t bit = std::uint64_t{1} << (l % 64);
+      std::uint64_t& word = s.link_active_bits[l / 64];
+      const std::uint64_t bits =
+          parallel ? std::atomic_ref<std::uint64_t>(word).load(std::memory_order_relaxed) : word;
+      if ((bits & bit) != 0 || s.link[l].queue_head < 0) continue;
+      const std::int64_t wake = s.link[l].wake_tick;
+      if (wake <= k) {
+        if (parallel) {
+          std::atomic_ref<std::uint64_t>(word).fetch_or(bit, std::memory_order_relaxed);
+        } else {
+          word |= bit;
+        }
+        // the link phase reads the car that becomes due: fetch its record now
+        const std::int32_t last_due = s.link[l].queue_last_due;
+        const std::int32_t first = last_due < 0 ? s.link[l].queue_head : -1;
+        if (first >= 0) __builtin_prefetch(&s.vehicle[static_cast<std::size_t>(first)]);
+        // and the link's credit (its second cache line)
+        __builtin_prefetch(reinterpret_cast<const char*>(&s.link[l]) + 64);
+      } else if (wake % kWheelSlots == k % kWheelSlots) {
+        slot[kept++] = link;
+      }
     }
+    slot.resize(kept);
   }
-  slot.resize(kept);
 }
 
 [[gnu::always_inline]] inline bool QueueModel::gather_link(QueueState& s,
@@ -531,38 +548,60 @@ void QueueModel::wake_links(QueueState& s) const {
 }
 
 
-void QueueModel::apply_counts(QueueState& s) const {
-  // exits of the node phase, on the links each thread listed (in thread order; the sums are
-  // integers and the set operations commute, so the order does not change the result): a car
-  // that left a link frees its room from the next tick on, and counts off the link from this
-  // tick to the interval's end (docs: #traffic-flow)
+void QueueModel::apply_counts(QueueState& s, QueueState::ThreadScratch& t, bool parallel) const {
+  // exits of the node phase, on the links this thread listed: a car that left a link frees its
+  // room from the next tick on, and counts off the link from this tick to the interval's end
+  // (docs: #traffic-flow). Each link is listed by the thread of its to node only, after the
+  // node phase's barrier: the threads share only the words of the active set (the sums are
+  // integers and the set operations commute, so the order does not change the result)
   const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
-  for (QueueState::ThreadScratch& t : s.scratch) {
-    for (const std::int32_t link : t.counted_links) {
-      const auto l = static_cast<std::size_t>(link);
-      LinkQueue& q = s.link[l];
-      q.n_on_link -= q.n_left;
-      q.interval_occupancy_veh -= q.n_left * to_end;
-      // a link whose buffer the node phase emptied, with no car due and no departure waiting,
-      // has nothing to do at the next link phase: it goes idle or to sleep now, as the next
-      // link phase would send it (docs: #traffic-flow)
-      if (q.n_left > 0 && q.buffer_head < 0 && q.wait_head < 0 && q.n_queue_due == 0 &&
-          has_bit(s.link_active_bits, l)) {
-        s.link_active_bits[l / 64] &= ~(std::uint64_t{1} << (l % 64));
-        --s.n_active_links;
+  for (const std::int32_t link : t.counted_links) {
+    const auto l = static_cast<std::size_t>(link);
+    LinkQueue& q = s.link[l];
+    q.n_on_link -= q.n_left;
+    q.interval_occupancy_veh -= q.n_left * to_end;
+    // a link whose buffer the node phase emptied, with no car due and no departure waiting,
+    // has nothing to do at the next link phase: it goes idle or to sleep now, as the next
+    // link phase would send it (docs: #traffic-flow)
+    if (q.n_left > 0 && q.buffer_head < 0 && q.wait_head < 0 && q.n_queue_due == 0) {
+      const std::uint64_t bit = std::uint64_t{1} << (l % 64);
+      std::uint64_t& word = s.link_active_bits[l / 64];
+      bool was_active = false;
+      if (parallel) {
+        was_active = (std::atomic_ref<std::uint64_t>(word).fetch_and(~bit, std::memory_order_relaxed) &
+                      bit) != 0;
+      } else {
+        was_active = (word & bit) != 0;
+        word &= ~bit;
+      }
+      if (was_active) {
+        --t.n_active_change;
         if (q.queue_head >= 0 && q.queue_next_exit_tick != kNoTick) {
           q.wake_tick = q.queue_next_exit_tick;
-          s.sleep_wheel[static_cast<std::size_t>(q.wake_tick % kWheelSlots)].push_back(link);
+          t.sleepers.push_back(link);
         }
       }
-      q.n_left = 0;
     }
-    t.counted_links.clear();
-    s.n_active_links += t.n_active;  // links the node phase made active
-    t.n_active = 0;
-    file_sleepers(s, t);  // red-held links that must wake earlier for a car that entered
+    q.n_left = 0;
   }
-  std::fill(s.node_active_bits.begin(), s.node_active_bits.end(), std::uint64_t{0});
+  t.counted_links.clear();
+}
+
+void QueueModel::finish_tick(QueueState& s) const {
+  // the threads' counts, in thread order: the links the link phase kept active, changed by
+  // those the node phase made active and the exits sent idle, and the arrivals
+  std::int64_t n_arrived = 0;
+  std::int64_t n_active = 0;
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    n_arrived += t.n_arrived;
+    n_active += t.n_active + t.n_active_change;
+    t.n_arrived = 0;
+    t.n_active = 0;
+    t.n_active_change = 0;
+  }
+  s.n_active_links = n_active;
+  s.n_arrived += n_arrived;
+  s.n_in_network -= n_arrived;
 }
 
 [[gnu::always_inline]] inline std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l,
@@ -690,30 +729,14 @@ void QueueModel::link_phase(QueueState& s, bool parallel) const {
 }
 
 void QueueModel::file_sleepers(QueueState& s, QueueState::ThreadScratch& t) const {
-  // the links a thread sent to sleep (or must wake earlier), filed under their wake tick
+  // the links a thread sent to sleep (or must wake earlier), filed under their wake tick in its
+  // own wheel
   for (const std::int32_t link : t.sleepers) {
     const std::int64_t wake = s.link[static_cast<std::size_t>(link)].wake_tick;
     if (wake == kNoTick) continue;  // until a car enters
-    s.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
+    t.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
   }
   t.sleepers.clear();
-}
-
-void QueueModel::finish_link_phase(QueueState& s) const {
-  // the threads' counts, in thread order, and the links they sent to sleep, filed under the
-  // exit tick of their first car not yet due
-  std::int64_t n_arrived = 0;
-  std::int64_t n_active = 0;
-  for (QueueState::ThreadScratch& t : s.scratch) {
-    n_arrived += t.n_arrived;
-    n_active += t.n_active;
-    t.n_arrived = 0;
-    t.n_active = 0;
-    file_sleepers(s, t);
-  }
-  s.n_active_links = n_active;
-  s.n_arrived += n_arrived;
-  s.n_in_network -= n_arrived;
 }
 
 void QueueModel::node_phase(QueueState& s, bool parallel) const {
@@ -768,8 +791,9 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
     std::vector<double>& weights = t.weights;
 #pragma omp for schedule(static)
     for (std::int64_t w = 0; w < n_words; ++w) {
-      for (std::uint64_t bits = s.node_active_bits[static_cast<std::size_t>(w)]; bits != 0;
-           bits &= bits - 1) {
+      // the word is taken whole (only the link phase sets node bits)
+      const std::uint64_t word = std::exchange(s.node_active_bits[static_cast<std::size_t>(w)], 0);
+      for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
         const auto ni = static_cast<std::size_t>(w * 64 + std::countr_zero(bits));
 
         // incoming links with vehicles waiting to cross on green; on red the stuck clock stops
@@ -862,7 +886,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
       s.node_active_bits.size() != bit_words(graph_.n_nodes) ||
       s.link_buffered.size() != n_links_now || s.link_waiting.size() != n_links_now ||
       s.node_waiting.size() != static_cast<std::size_t>(graph_.n_nodes) ||
-      s.sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots)) {
+      s.scratch.empty() || s.scratch[0].sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots)) {
     rebuild_active_sets(s);
   }
 
@@ -920,32 +944,44 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     s.link[first].wait_tail = vehicle;
   }
 
-  // the link and node phases over the active links and nodes, then the exits counted on the
-  // links cars left (the statistics sums are projected as the counts change); scratch for as
-  // many threads as a parallel region may have
+  // the links that wake now, the link and node phases over the active links and nodes, then
+  // the exits counted on the links cars left (the statistics sums are projected as the counts
+  // change); scratch (and a sleep wheel) for as many threads as a parallel region may have
   const auto n_threads = static_cast<std::size_t>(std::max(1, sim::thread_count()));
   if (s.scratch.size() < n_threads) s.scratch.resize(n_threads);
+  std::int64_t n_waking = 0;  // [1] about: the entries of this tick's slot, some stale
   for (QueueState::ThreadScratch& t : s.scratch) {
     t.candidates.resize(static_cast<std::size_t>(max_in_degree_));
     t.weights.resize(static_cast<std::size_t>(max_in_degree_));
+    t.sleep_wheel.resize(static_cast<std::size_t>(kWheelSlots));
+    n_waking += static_cast<std::int64_t>(t.sleep_wheel[static_cast<std::size_t>(k % kWheelSlots)].size());
   }
-  wake_links(s);
-  // the link and node phases in one parallel region when there is enough to share: the
-  // implicit barriers of their loops and of the single order them
-  if (s.n_active_links >= config_.parallel_min_active && n_threads > 1) {
+  // in one parallel region when there is enough to share, the phases ordered by the barrier
+  // after the wake-up and the implicit barriers of the phases' loops; each thread files the
+  // links it sends to sleep in its own wheel
+  if (s.n_active_links + n_waking >= config_.parallel_min_active && n_threads > 1) {
 #pragma omp parallel
     {
+      const auto thread = static_cast<std::size_t>(sim::thread_index());
+      QueueState::ThreadScratch& t = s.scratch[thread];
+      wake_links(s, thread, static_cast<std::size_t>(sim::team_size()), true);
+#pragma omp barrier
       link_phase(s, true);
-#pragma omp single
-      finish_link_phase(s);
+      file_sleepers(s, t);
       node_phase(s, true);
+      apply_counts(s, t, true);
+      file_sleepers(s, t);
     }
   } else {
+    QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
+    wake_links(s, 0, 1, false);
     link_phase(s, false);
-    finish_link_phase(s);
+    file_sleepers(s, t);
     node_phase(s, false);
+    apply_counts(s, t, false);
+    file_sleepers(s, t);
   }
-  apply_counts(s);
+  finish_tick(s);
   ++s.tick;
   if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
 }

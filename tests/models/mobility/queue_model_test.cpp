@@ -529,7 +529,7 @@ void check_active_sets_against_a_full_sweep(const SignalPlan* signals) {
       r.link_active_bits.clear();
       r.node_active_bits.clear();
       for (LinkQueue& q : r.link) q.queue_next_exit_tick = -7;  // derived: rebuilt
-      r.sleep_wheel.clear();
+      r.scratch.clear();  // with the threads' sleep wheels
     }
     forced.step(r, reloaded);
   }

@@ -36,5 +36,8 @@ void set_thread_count(int n_threads);
 /// Returns the index of the calling thread in its parallel region, in [0, thread_count()); 0
 /// outside a parallel region and without OpenMP.
 [[nodiscard]] int thread_index();
+/// Returns the number of threads of the calling thread's parallel region; 1 outside one and
+/// without OpenMP.
+[[nodiscard]] int team_size();
 
 }  // namespace citytwin::sim

@@ -173,7 +173,7 @@ struct QueueState {
   // e.g. in a state loaded from columns. Clear link_active_bits after changing the FIFOs,
   // credits, link_speed_mps or link_capacity_veh_per_h directly.
   /// bit l (word l / 64, bit l % 64) set for a link with due or buffered cars or waiting
-  /// departures (links holding only cars still under way sleep in sleep_wheel); the link and
+  /// departures (links holding only cars still under way sleep in the threads' sleep_wheel); the link and
   /// node phases visit only these links
   std::vector<std::uint64_t> link_active_bits;
   std::vector<std::uint64_t> node_active_bits;  ///< scratch: nodes of this tick's node phase
@@ -188,18 +188,21 @@ struct QueueState {
   /// out-links (set with link_waiting, cleared by the node phase)
   std::vector<std::uint8_t> node_waiting;
   std::int64_t n_active_links = 0;              ///< [1] links in link_active_bits (about)
-  /// links asleep by the tick they wake at (LinkQueue::wake_tick: the tick their first car not
-  /// yet due becomes due, or, held by a red signal, the next green tick if that is earlier),
-  /// slot tick % size; may hold stale entries
-  std::vector<std::vector<std::int32_t>> sleep_wheel;
-  /// Scratch of one tick for one thread (not part of the state proper).
-  struct ThreadScratch {
+  /// Scratch of one tick for one thread (not part of the state proper), a cache line of its own
+  /// so that the threads' counters and list ends share no line.
+  struct alignas(64) ThreadScratch {
     std::vector<std::int32_t> counted_links;  ///< links whose n_left it raised from 0
     std::vector<std::int32_t> sleepers;       ///< links its link phase sent to sleep
     std::vector<std::int32_t> candidates;     ///< incoming links of a node with a buffer to serve
     std::vector<double> weights;              ///< their merge weights
+    /// links it sent to sleep, by the tick they wake at (LinkQueue::wake_tick: the tick their
+    /// first car not yet due becomes due, or, held by a red signal, the next green tick if that
+    /// is earlier), slot tick % size; may hold stale entries. A wheel per thread: each files
+    /// and wakes its own links, mostly those of its share of the network
+    std::vector<std::vector<std::int32_t>> sleep_wheel;
     std::int64_t n_arrived = 0;               ///< [veh] arrivals of its link phase
-    std::int64_t n_active = 0;  ///< [1] links its link phase kept active / its node phase woke
+    std::int64_t n_active = 0;                ///< [1] links its link phase kept active
+    std::int64_t n_active_change = 0;  ///< [1] links its node phase woke less those it idled
     bool in_parallel = false;   ///< its node phase shares the active set with other threads
   };
   std::vector<ThreadScratch> scratch;  ///< one per thread of the parallel phases (step() sizes it)
@@ -322,7 +325,6 @@ class QueueModel {
  private:
   void flush_interval(QueueState& state, LinkIntervalStats& stats, std::int64_t end_tick) const;
   void link_phase(QueueState& state, bool parallel) const;
-  void finish_link_phase(QueueState& state) const;
   void settle_flow_credit(QueueState& state, std::size_t link) const;
   void file_sleepers(QueueState& state, QueueState::ThreadScratch& scratch) const;
   std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
@@ -335,8 +337,10 @@ class QueueModel {
   // empties the active sets, the per-link and per-node counts of cars buffered and waiting, and
   // the sleep wheel
   void clear_active_sets(QueueState& state) const;
-  void wake_links(QueueState& state) const;
-  void apply_counts(QueueState& state) const;
+  void wake_links(QueueState& state, std::size_t first_wheel, std::size_t wheel_stride,
+                  bool parallel) const;
+  void apply_counts(QueueState& state, QueueState::ThreadScratch& scratch, bool parallel) const;
+  void finish_tick(QueueState& state) const;
 
   const LinkGraph graph_;
   const Trips& trips_;
