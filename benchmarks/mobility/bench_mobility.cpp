@@ -44,7 +44,7 @@ struct Options {
   std::vector<int> threads{1, 2};
   std::vector<bool> signals{false, true};
   double stuck_time_s = 10.0;  // [s] the scenario default of [models.mobility]
-  // [1] QueueModelConfig::parallel_min_active, -1 = the model's default
+  // [1] QueueModelConfig::parallel_min_active, -1 = the model's default (by network size)
   std::int64_t parallel_min_active = -1;
   bool json = false;
 };

@@ -87,6 +87,9 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     bad_argument("queue model: end_time_s must be finite and >= 0 (got " +
                  std::to_string(config_.end_time_s) + ")");
   }
+  if (config_.parallel_min_active < 0) {
+    config_.parallel_min_active = graph_.n_links() >= kParallelLargeNetworkLinks ? 128 : 512;
+  }
   interval_ticks_ = std::llround(config_.interval_s / config_.dt_s);
   if (interval_ticks_ < 1 || std::abs(static_cast<double>(interval_ticks_) * config_.dt_s -
                                       config_.interval_s) > 1e-9 * config_.interval_s) {

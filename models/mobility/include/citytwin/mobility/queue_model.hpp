@@ -11,6 +11,9 @@
 
 namespace citytwin::mobility {
 
+/// [1] links from which a network counts as large for QueueModelConfig::parallel_min_active
+inline constexpr std::int64_t kParallelLargeNetworkLinks = 4096;
+
 /// Settings of the mesoscopic link-queue model (docs/models/mobility.md#traffic-flow).
 struct QueueModelConfig {
   double dt_s = 1.0;             ///< [s] time step, > 0
@@ -23,11 +26,14 @@ struct QueueModelConfig {
   double bike_grade_slowdown = 10.0;     ///< [1] k in speed = base × max(0.3, 1 − k·grade)
   double walk_speed_mps = 1.4;           ///< [m s-1] pedestrian speed
   std::uint64_t seed = 0;                ///< seed of the merge draws at nodes
-  /// [1] the link and node phases of a tick run in parallel only with at least this many active
-  /// links (QueueState::n_active_links); fewer run on one thread, where the two parallel regions
-  /// of a tick cost more than the work they share (128: measured on the SUMO grids of
-  /// benchmarks/mobility, docs/models/mobility.md#traffic-flow). Results do not depend on it.
-  std::int64_t parallel_min_active = 128;
+  /// [1] the phases of a tick run in parallel only with at least this many active links
+  /// (QueueState::n_active_links, with the links waking); fewer run on one thread, where the
+  /// barriers of a parallel tick cost more than the work they share. -1 (the default) chooses
+  /// by the network's size: 128 from kParallelLargeNetworkLinks links on, 512 below (whose
+  /// links fit in a core's cache and cost less each), measured on the SUMO grids of
+  /// benchmarks/mobility on 2 to 16 cores (docs/models/mobility.md#threads). Results do not
+  /// depend on it.
+  std::int64_t parallel_min_active = -1;
   /// Fixed-time signals gating the nodes (docs/models/mobility.md#traffic-signals), built for
   /// the network the graph views; nullptr (or a plan without gates) = no signals. Not owned:
   /// must outlive the model.
