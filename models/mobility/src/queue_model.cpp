@@ -40,11 +40,29 @@ std::string vehicle_at(std::int64_t v) { return "trips vehicle " + std::to_strin
 
 // bit sets of links or nodes, 64 to a word
 std::size_t bit_words(std::int64_t n) { return static_cast<std::size_t>((n + 63) / 64); }
-bool has_bit(const std::vector<std::uint64_t>& bits, std::size_t i) {
-  return ((bits[i / 64] >> (i % 64)) & 1U) != 0;
+// bit i tested, set or cleared in a set whose words the threads of a parallel phase share
+// (`shared`: atomically, relaxed); set_bit and clear_bit return whether it was set before
+bool has_bit(std::vector<std::uint64_t>& bits, std::size_t i, bool shared) {
+  std::uint64_t& word = bits[i / 64];
+  const std::uint64_t w =
+      shared ? std::atomic_ref<std::uint64_t>(word).load(std::memory_order_relaxed) : word;
+  return ((w >> (i % 64)) & 1U) != 0;
 }
-void set_bit(std::vector<std::uint64_t>& bits, std::size_t i) {
-  bits[i / 64] |= std::uint64_t{1} << (i % 64);
+bool set_bit(std::vector<std::uint64_t>& bits, std::size_t i, bool shared) {
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  std::uint64_t& word = bits[i / 64];
+  const std::uint64_t before =
+      shared ? std::atomic_ref<std::uint64_t>(word).fetch_or(bit, std::memory_order_relaxed)
+             : std::exchange(word, word | bit);
+  return (before & bit) != 0;
+}
+bool clear_bit(std::vector<std::uint64_t>& bits, std::size_t i, bool shared) {
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  std::uint64_t& word = bits[i / 64];
+  const std::uint64_t before =
+      shared ? std::atomic_ref<std::uint64_t>(word).fetch_and(~bit, std::memory_order_relaxed)
+             : std::exchange(word, word & ~bit);
+  return (before & bit) != 0;
 }
 
 }  // namespace
@@ -391,16 +409,8 @@ bool QueueModel::done(const QueueState& state) const {
   // that left it this tick free their room only at the next, see apply_counts()); an idle link
   // becomes active, a sleeping one (cars on it, not in the set) sleeps on: the new car is
   // behind its first car not yet due. Threads of the node phase share the words of the set
-  if (s.link[l].n_on_link == 0) {
-    const std::uint64_t bit = std::uint64_t{1} << (l % 64);
-    std::uint64_t& word = s.link_active_bits[l / 64];
-    if (t.in_parallel) {
-      const std::atomic_ref<std::uint64_t> shared(word);
-      if ((shared.fetch_or(bit, std::memory_order_relaxed) & bit) == 0) ++t.n_active_change;
-    } else if ((word & bit) == 0) {
-      word |= bit;
-      ++t.n_active_change;
-    }
+  if (s.link[l].n_on_link == 0 && !set_bit(s.link_active_bits, l, t.in_parallel)) {
+    ++t.n_active_change;
   }
   ++s.link[l].n_on_link;
   s.link[l].interval_occupancy_veh += s.interval_start_tick + interval_ticks_ - s.tick;
@@ -456,7 +466,7 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
                                : s.vehicle[static_cast<std::size_t>(s.link[l].queue_last_due)].next_vehicle_idx;
     if (v >= 0) s.link[l].queue_next_exit_tick = tick32(s.vehicle[static_cast<std::size_t>(v)].exit_tick);
     if (s.link[l].queue_head >= 0 || s.link[l].buffer_head >= 0 || s.link[l].wait_head >= 0) {
-      set_bit(s.link_active_bits, l);
+      set_bit(s.link_active_bits, l, false);
       ++s.n_active_links;
     }
   }
@@ -475,18 +485,10 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
     std::size_t kept = 0;
     for (const std::int32_t link : slot) {
       const auto l = static_cast<std::size_t>(link);
-      const std::uint64_t bit = std::uint64_t{1} << (l % 64);
-      std::uint64_t& word = s.link_active_bits[l / 64];
-      const std::uint64_t bits =
-          parallel ? std::atomic_ref<std::uint64_t>(word).load(std::memory_order_relaxed) : word;
-      if ((bits & bit) != 0 || s.link[l].queue_head < 0) continue;
+      if (has_bit(s.link_active_bits, l, parallel) || s.link[l].queue_head < 0) continue;
       const std::int64_t wake = s.link[l].wake_tick;
       if (wake <= k) {
-        if (parallel) {
-          std::atomic_ref<std::uint64_t>(word).fetch_or(bit, std::memory_order_relaxed);
-        } else {
-          word |= bit;
-        }
+        set_bit(s.link_active_bits, l, parallel);
         // the link phase reads the car that becomes due: fetch its record now
         const std::int32_t last_due = s.link[l].queue_last_due;
         const std::int32_t first = last_due < 0 ? s.link[l].queue_head : -1;
@@ -510,13 +512,7 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
   // Returns whether the link stays active. In parallel the node bits are set atomically (links
   // of several threads share a node word) and the sleepers are listed per thread
   const auto mark_node = [&](std::int32_t node) {
-    const auto n = static_cast<std::size_t>(node);
-    const std::uint64_t bit = std::uint64_t{1} << (n % 64);
-    if (parallel) {
-      std::atomic_ref<std::uint64_t>(s.node_active_bits[n / 64]).fetch_or(bit, std::memory_order_relaxed);
-    } else {
-      s.node_active_bits[n / 64] |= bit;
-    }
+    set_bit(s.node_active_bits, static_cast<std::size_t>(node), parallel);
   };
   const LinkQueue& q = s.link[l];
   if (q.buffer_head >= 0) {
@@ -566,23 +562,12 @@ void QueueModel::apply_counts(QueueState& s, QueueState::ThreadScratch& t, bool 
     // a link whose buffer the node phase emptied, with no car due and no departure waiting,
     // has nothing to do at the next link phase: it goes idle or to sleep now, as the next
     // link phase would send it (docs: #traffic-flow)
-    if (q.n_left > 0 && q.buffer_head < 0 && q.wait_head < 0 && q.n_queue_due == 0) {
-      const std::uint64_t bit = std::uint64_t{1} << (l % 64);
-      std::uint64_t& word = s.link_active_bits[l / 64];
-      bool was_active = false;
-      if (parallel) {
-        was_active = (std::atomic_ref<std::uint64_t>(word).fetch_and(~bit, std::memory_order_relaxed) &
-                      bit) != 0;
-      } else {
-        was_active = (word & bit) != 0;
-        word &= ~bit;
-      }
-      if (was_active) {
-        --t.n_active_change;
-        if (q.queue_head >= 0 && q.queue_next_exit_tick != kNoTick) {
-          q.wake_tick = q.queue_next_exit_tick;
-          t.sleepers.push_back(link);
-        }
+    if (q.n_left > 0 && q.buffer_head < 0 && q.wait_head < 0 && q.n_queue_due == 0 &&
+        clear_bit(s.link_active_bits, l, parallel)) {
+      --t.n_active_change;
+      if (q.queue_head >= 0 && q.queue_next_exit_tick != kNoTick) {
+        q.wake_tick = q.queue_next_exit_tick;
+        t.sleepers.push_back(link);
       }
     }
     q.n_left = 0;
@@ -868,6 +853,20 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
   }
 }
 
+void QueueModel::tick_phases(QueueState& s, bool parallel) const {
+  // the phases of a tick on this thread: in a parallel region (`parallel`) its share of each,
+  // outside one all of it (the barrier and the phases' loops then bind to this thread alone)
+  const auto thread = static_cast<std::size_t>(sim::thread_index());
+  QueueState::ThreadScratch& t = s.scratch[thread];
+  wake_links(s, thread, static_cast<std::size_t>(sim::team_size()), parallel);
+#pragma omp barrier
+  link_phase(s, parallel);
+  file_sleepers(s, t);
+  node_phase(s, parallel);
+  apply_counts(s, t, parallel);
+  file_sleepers(s, t);
+}
+
 void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   const std::int64_t k = s.tick;
   const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
@@ -935,10 +934,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
     }
     ++s.n_in_network;
     const auto first = static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(b)]);
-    if (!has_bit(s.link_active_bits, first)) {
-      set_bit(s.link_active_bits, first);
-      ++s.n_active_links;
-    }
+    if (!set_bit(s.link_active_bits, first, false)) ++s.n_active_links;
     if (s.link[first].wait_tail < 0) {
       s.link[first].wait_head = vehicle;
     } else {
@@ -964,25 +960,9 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   // links it sends to sleep in its own wheel
   if (s.n_active_links + n_waking >= config_.parallel_min_active && n_threads > 1) {
 #pragma omp parallel
-    {
-      const auto thread = static_cast<std::size_t>(sim::thread_index());
-      QueueState::ThreadScratch& t = s.scratch[thread];
-      wake_links(s, thread, static_cast<std::size_t>(sim::team_size()), true);
-#pragma omp barrier
-      link_phase(s, true);
-      file_sleepers(s, t);
-      node_phase(s, true);
-      apply_counts(s, t, true);
-      file_sleepers(s, t);
-    }
+    tick_phases(s, true);
   } else {
-    QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
-    wake_links(s, 0, 1, false);
-    link_phase(s, false);
-    file_sleepers(s, t);
-    node_phase(s, false);
-    apply_counts(s, t, false);
-    file_sleepers(s, t);
+    tick_phases(s, false);
   }
   finish_tick(s);
   ++s.tick;

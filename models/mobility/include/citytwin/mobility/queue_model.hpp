@@ -179,8 +179,8 @@ struct QueueState {
   // e.g. in a state loaded from columns. Clear link_active_bits after changing the FIFOs,
   // credits, link_speed_mps or link_capacity_veh_per_h directly.
   /// bit l (word l / 64, bit l % 64) set for a link with due or buffered cars or waiting
-  /// departures (links holding only cars still under way sleep in the threads' sleep_wheel); the link and
-  /// node phases visit only these links
+  /// departures (links holding only cars still under way sleep in the threads' sleep_wheel);
+  /// the link and node phases visit only these links
   std::vector<std::uint64_t> link_active_bits;
   std::vector<std::uint64_t> node_active_bits;  ///< scratch: nodes of this tick's node phase
   /// scratch of one tick (n_links): 1 for a link with a buffer to serve, set when the link phase
@@ -347,6 +347,7 @@ class QueueModel {
                   bool parallel) const;
   void apply_counts(QueueState& state, QueueState::ThreadScratch& scratch, bool parallel) const;
   void finish_tick(QueueState& state) const;
+  void tick_phases(QueueState& state, bool parallel) const;
 
   const LinkGraph graph_;
   const Trips& trips_;
