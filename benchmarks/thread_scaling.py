@@ -25,6 +25,7 @@ Prints a table per part; speed-up is against the first thread count given.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -35,6 +36,8 @@ import h5py
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks" / "mobility"))
+from compare_sumo import citytwin_cmd  # noqa: E402  (the `citytwin run` of the SUMO grids)
 # the SUMO grids of benchmarks/mobility/compare_sumo.py: (junctions per side, trips, run length)
 GRIDS = ((20, 10_000, 7200), (50, 50_000, 9000))
 PARTS = ("mobility", "metropolis", "bikeshare", "solar", "energy")
@@ -98,17 +101,7 @@ def print_table(title, header, rows):
 
 # ---------------------------------------------------------------------------------------------
 
-def sumo_import_cmd(build, net, routes, signals, duration_s, threads, out):
-    return [str(build / "bin" / "citytwin"), "run", str(REPO / "scenarios" / "sumo-import.toml"),
-            "--set", f'models.mobility.network="{net}"', "--set", f'models.mobility.demand="{routes}"',
-            "--set", f"models.mobility.signals={'true' if signals else 'false'}",
-            "--set", "models.mobility.replanning.iterations=0",
-            "--set", f'time.duration="{duration_s}s"', "--set", "time.dt_s=900",
-            "--threads", str(threads), "--quiet", "-o", str(out)]
-
-
 def part_mobility(build, threads, repeat, work):
-    import json
     cache = build / "mobility-bench"
     for n, trips, duration_s in GRIDS:
         net, routes = cache / f"grid{n}.net.xml", cache / f"grid{n}_{trips}.rou.xml"
@@ -132,8 +125,8 @@ def part_mobility(build, threads, repeat, work):
                 out = work / f"scaling_grid{n}.h5"
                 best = float("inf")
                 for _ in range(repeat):
-                    w, p, _ = run_with_peak(sumo_import_cmd(build, net, routes, signals, duration_s, t,
-                                                            out), env=env_threads(t))
+                    w, p, _ = run_with_peak(citytwin_cmd(build, "run", net, routes, signals, duration_s,
+                                                         t, out), env=env_threads(t))
                     best = min(best, w)
                     peak[(t, signals)] = max(peak.get((t, signals), 0), p)
                 whole[(t, signals)] = best
