@@ -26,6 +26,8 @@ constexpr std::int64_t kParallelFlushMin = 4096;
 std::int32_t tick32(std::int64_t tick) {
   return tick < kNoTick ? static_cast<std::int32_t>(tick) : kNoTick;
 }
+// QueueModel::in_position_ of the in-links from the 64th on (QueueState::node_buffered)
+constexpr std::uint8_t kLastInPosition = 63;
 // [1] slots of a thread's sleep wheel (ticks it covers in one round)
 constexpr std::int64_t kWheelSlots = 128;
 
@@ -221,10 +223,15 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
     if (config_.signals->n_gates() > 0) signals_ = config_.signals;
   }
 
+  in_position_.assign(static_cast<std::size_t>(n_links), 0);
   for (std::int32_t n = 0; n < graph_.n_nodes; ++n) {
     const auto i = static_cast<std::size_t>(n);
     max_in_degree_ = std::max(
         max_in_degree_, static_cast<std::int32_t>(graph_.in_begin[i + 1] - graph_.in_begin[i]));
+    for (std::int64_t j = graph_.in_begin[i]; j < graph_.in_begin[i + 1]; ++j) {
+      in_position_[static_cast<std::size_t>(graph_.in_link_idx[static_cast<std::size_t>(j)])] =
+          static_cast<std::uint8_t>(std::min<std::int64_t>(j - graph_.in_begin[i], kLastInPosition));
+    }
   }
 }
 
@@ -441,6 +448,7 @@ void QueueModel::clear_active_sets(QueueState& s) const {
   const auto nl = static_cast<std::size_t>(graph_.n_links());
   s.link_active_bits.assign(bit_words(graph_.n_links()), 0);
   s.node_active_bits.assign(bit_words(graph_.n_nodes), 0);
+  s.node_buffered.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
   s.link_buffered.assign(nl, 0);
   s.link_waiting.assign(nl, 0);
   s.node_waiting.assign(static_cast<std::size_t>(graph_.n_nodes), 0);
@@ -516,8 +524,17 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
   };
   const LinkQueue& q = s.link[l];
   if (q.buffer_head >= 0) {
+    const auto to = static_cast<std::size_t>(graph_.to_node_idx[l]);
     mark_node(graph_.to_node_idx[l]);
-    s.link_buffered[l] = 1;
+    // its bit among the to node's in-links (the in-links of a node may be several threads')
+    const std::uint8_t position = in_position_[l];
+    if (position == kLastInPosition) s.link_buffered[l] = 1;
+    const std::uint64_t bit = std::uint64_t{1} << position;
+    if (parallel) {
+      std::atomic_ref<std::uint64_t>(s.node_buffered[to]).fetch_or(bit, std::memory_order_relaxed);
+    } else {
+      s.node_buffered[to] |= bit;
+    }
   }
   if (q.wait_head >= 0) {
     const auto from = static_cast<std::size_t>(graph_.from_node_idx[l]);
@@ -784,20 +801,28 @@ void QueueModel::node_phase(QueueState& s, bool parallel) const {
       for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
         const auto ni = static_cast<std::size_t>(w * 64 + std::countr_zero(bits));
 
-        // incoming links with vehicles waiting to cross on green; on red the stuck clock stops
-        // (without branches on the flags, which follow no pattern a predictor could learn)
+        // incoming links with vehicles waiting to cross on green, in in-link order; on red the
+        // stuck clock stops
         std::size_t m = 0;
-        for (std::int64_t j = graph_.in_begin[ni]; j < graph_.in_begin[ni + 1]; ++j) {
-          const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
-          const auto li = static_cast<std::size_t>(l);
-          std::size_t take = s.link_buffered[li];
-          s.link_buffered[li] = 0;
-          if (signals_ != nullptr && take != 0 && !signals_->is_green(l, k, config_.dt_s)) {
-            s.link[li].buffer_moved_tick = static_cast<std::int32_t>(k);
-            take = 0;
+        const auto candidate = [&](std::int32_t l) {
+          if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
+            s.link[static_cast<std::size_t>(l)].buffer_moved_tick = static_cast<std::int32_t>(k);
+          } else {
+            candidates[m++] = l;
           }
-          candidates[m] = l;
-          m += take;
+        };
+        const std::int64_t in_first = graph_.in_begin[ni];
+        const std::uint64_t buffered = std::exchange(s.node_buffered[ni], 0);
+        const std::uint64_t last_bit = std::uint64_t{1} << kLastInPosition;
+        for (std::uint64_t b = buffered & ~last_bit; b != 0; b &= b - 1) {
+          candidate(graph_.in_link_idx[static_cast<std::size_t>(in_first + std::countr_zero(b))]);
+        }
+        if ((buffered & last_bit) != 0) {
+          // the in-links from the 64th on, marked one by one
+          for (std::int64_t j = in_first + kLastInPosition; j < graph_.in_begin[ni + 1]; ++j) {
+            const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
+            if (std::exchange(s.link_buffered[static_cast<std::size_t>(l)], 0) != 0) candidate(l);
+          }
         }
 
         // fair merge: draw the incoming links one by one with probability ∝ capacity
@@ -886,6 +911,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   }
   if (s.link_active_bits.size() != bit_words(graph_.n_links()) ||
       s.node_active_bits.size() != bit_words(graph_.n_nodes) ||
+      s.node_buffered.size() != static_cast<std::size_t>(graph_.n_nodes) ||
       s.link_buffered.size() != n_links_now || s.link_waiting.size() != n_links_now ||
       s.node_waiting.size() != static_cast<std::size_t>(graph_.n_nodes) ||
       s.scratch.empty() || s.scratch[0].sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots)) {

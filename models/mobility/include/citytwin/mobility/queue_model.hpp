@@ -183,9 +183,12 @@ struct QueueState {
   /// the link and node phases visit only these links
   std::vector<std::uint64_t> link_active_bits;
   std::vector<std::uint64_t> node_active_bits;  ///< scratch: nodes of this tick's node phase
-  /// scratch of one tick (n_links): 1 for a link with a buffer to serve, set when the link phase
-  /// gathers the nodes, cleared by the node phase (a byte per link: nodes served in parallel
-  /// clear their own in-links)
+  /// scratch of one tick (n_nodes): the in-links with a buffer to serve of each node, bit p
+  /// for the p-th of its in-links (bit 63 for the 64th on, which link_buffered then marks), set
+  /// when the link phase gathers the nodes, cleared by the node phase
+  std::vector<std::uint64_t> node_buffered;
+  /// scratch of one tick (n_links): 1 for a link with a buffer to serve that is the 64th or a
+  /// later in-link of its node (see node_buffered), cleared by the node phase
   std::vector<std::uint8_t> link_buffered;
   /// scratch of one tick (n_links): 1 for a link with departures waiting to enter (as
   /// link_buffered, for the out-links of a node)
@@ -355,6 +358,9 @@ class QueueModel {
   std::int64_t interval_ticks_ = 1;
   std::int64_t end_tick_ = 0;
   std::int32_t max_in_degree_ = 0;
+  // per link: its position among the in-links of its to node, 63 from the 64th on (its bit in
+  // QueueState::node_buffered)
+  std::vector<std::uint8_t> in_position_;
   std::vector<std::int64_t> depart_tick_;     // [1] per vehicle: depart_ticks()
   std::vector<std::int32_t> departure_order_;  // departure_order()
   // a credit after n_ticks more link phases of `link` (kFullFlowCredit at the cap)
