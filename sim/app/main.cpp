@@ -149,7 +149,7 @@ int command_run(const std::vector<std::string>& argv) {
   }
   // the results file is complete, closed and renamed: leave without tearing the run down
   // piece by piece (freeing the network, the state and the libraries' caches, and the exit
-  // handlers of HDF5, OpenSSL and OpenMP, ~1 ms of a short run); the kernel releases it all
+  // handlers of HDF5 and OpenMP, ~1 ms of a short run); the kernel releases it all
   std::fflush(nullptr);
   std::_Exit(kExitOk);
 }

@@ -18,8 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include <citytwin/sim/clock.hpp>
 #include <citytwin/sim/config_node.hpp>
@@ -757,21 +756,20 @@ std::filesystem::path Scenario::resolve_path(const std::string& written) const {
 }
 
 std::string sha256_hex(std::string_view data) {
-  // digest with OpenSSL's EVP interface and its built-in default provider: the system's
-  // openssl.cnf (providers, engines) is not read for a hash of the scenario text, which saves
-  // ~1 ms of every run (a no-op when the process has initialised OpenSSL already)
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int n_bytes = 0;
-  const int ok =
-      EVP_Digest(data.data(), data.size(), digest.data(), &n_bytes, EVP_sha256(), nullptr);
-  CITYTWIN_CHECK(ok == 1 && n_bytes == 32, "OpenSSL SHA-256 failed");
+  // digest with Nettle (docs/architecture.md: a small library, where loading OpenSSL's libcrypto
+  // cost ~1 ms of every process start)
+  sha256_ctx ctx{};
+  sha256_init(&ctx);
+  sha256_update(&ctx, data.size(), reinterpret_cast<const std::uint8_t*>(data.data()));
+  std::array<std::uint8_t, SHA256_DIGEST_SIZE> digest{};
+  sha256_digest(&ctx, digest.size(), digest.data());
+  const std::size_t n_bytes = digest.size();
 
   // lowercase hex
   constexpr std::string_view kHex = "0123456789abcdef";
   std::string hex;
   hex.reserve(std::size_t{2} * n_bytes);
-  for (unsigned int i = 0; i < n_bytes; ++i) {
+  for (std::size_t i = 0; i < n_bytes; ++i) {
     hex += kHex[digest[i] >> 4];
     hex += kHex[digest[i] & 0x0f];
   }
