@@ -526,15 +526,10 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
   if (q.buffer_head >= 0) {
     const auto to = static_cast<std::size_t>(graph_.to_node_idx[l]);
     mark_node(graph_.to_node_idx[l]);
-    // its bit among the to node's in-links (the in-links of a node may be several threads')
+    // its bit in the to node's word (the in-links of a node may be several threads')
     const std::uint8_t position = in_position_[l];
     if (position == kLastInPosition) s.link_buffered[l] = 1;
-    const std::uint64_t bit = std::uint64_t{1} << position;
-    if (parallel) {
-      std::atomic_ref<std::uint64_t>(s.node_buffered[to]).fetch_or(bit, std::memory_order_relaxed);
-    } else {
-      s.node_buffered[to] |= bit;
-    }
+    set_bit(s.node_buffered, to * 64 + position, parallel);
   }
   if (q.wait_head >= 0) {
     const auto from = static_cast<std::size_t>(graph_.from_node_idx[l]);
