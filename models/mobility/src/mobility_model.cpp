@@ -1097,7 +1097,7 @@ void MobilityModel::step(const sim::StepContext& ctx, const sim::State& now,
   LinkIntervalStats stats;
   const std::int64_t target_tick = (ctx.tick + ctx.period_ticks) * ctx.dt_s;
   // stepping on after the last arrival closes the link intervals (an empty network jumps)
-  while (s.tick < target_tick && s.tick < d.end_tick) queue.step(s, stats);
+  queue.advance(s, stats, std::min(target_tick, d.end_tick));
   // credits as of the step's last tick, so that a capacity a script sets before the next step
   // applies from that step on only
   queue.settle_flow_credits(s);

@@ -67,6 +67,13 @@ bool clear_bit(std::vector<std::uint64_t>& bits, std::size_t i, bool shared) {
   return (before & bit) != 0;
 }
 
+// whether thread scratch `t` changes the word of link l in the active set atomically: in
+// advance()'s shared region only the words that several threads change, elsewhere in parallel
+// phases (`parallel`) all
+bool shared_link_word(const QueueState::ThreadScratch& t, std::size_t l, bool parallel) {
+  return t.link_word_atomic != nullptr ? t.link_word_atomic[l / 64] != 0 : parallel;
+}
+
 }  // namespace
 
 std::int32_t Trips::add(double trip_departure_s, std::uint8_t trip_mode,
@@ -110,6 +117,8 @@ QueueModel::QueueModel(const LinkGraph& graph, const Trips& trips, const QueueMo
   if (config_.parallel_min_active < 0) {
     config_.parallel_min_active = graph_.n_links() >= kParallelLargeNetworkLinks ? 128 : 512;
   }
+  if (config_.shared_run_min_links < 0) config_.shared_run_min_links = kSharedRunMinLinks;
+  stuck_ticks_ = config_.stuck_time_s / config_.dt_s;
   interval_ticks_ = std::llround(config_.interval_s / config_.dt_s);
   if (interval_ticks_ < 1 || std::abs(static_cast<double>(interval_ticks_) * config_.dt_s -
                                       config_.interval_s) > 1e-9 * config_.interval_s) {
@@ -408,7 +417,8 @@ bool QueueModel::done(const QueueState& state) const {
 [[gnu::always_inline]] inline void QueueModel::enter_link(QueueState& s,
                                                          QueueState::ThreadScratch& t,
                                                          std::int32_t vehicle,
-                                                         std::int32_t link) const {
+                                                         std::int32_t link,
+                                                         std::int64_t k) const {
   // append to the link's queue; only the link's from node calls this (in the node phase)
   const auto v = static_cast<std::size_t>(vehicle);
   const auto l = static_cast<std::size_t>(link);
@@ -416,17 +426,20 @@ bool QueueModel::done(const QueueState& state) const {
   // that left it this tick free their room only at the next, see apply_counts()); an idle link
   // becomes active, a sleeping one (cars on it, not in the set) sleeps on: the new car is
   // behind its first car not yet due. Threads of the node phase share the words of the set
-  if (s.link[l].n_on_link == 0 && !set_bit(s.link_active_bits, l, t.in_parallel)) {
+  if (s.link[l].n_on_link == 0 &&
+      !set_bit(s.link_active_bits, l, shared_link_word(t, l, t.in_parallel))) {
     ++t.n_active_change;
   }
   ++s.link[l].n_on_link;
-  s.link[l].interval_occupancy_veh += s.interval_start_tick + interval_ticks_ - s.tick;
-  s.vehicle[v].enter_tick = static_cast<std::int32_t>(s.tick);  // < end tick < 2^31
-  s.vehicle[v].exit_tick = s.tick + entry_ticks(s, l);
+  s.link[l].interval_occupancy_veh += s.interval_start_tick + interval_ticks_ - k;
+  s.vehicle[v].enter_tick = static_cast<std::int32_t>(k);  // < end tick < 2^31
+  s.vehicle[v].exit_tick = k + entry_ticks(s, l);
   s.vehicle[v].next_vehicle_idx = -1;
   // an idle link whose queue was empty at a link phase since its credit was last updated had
   // its credit reset to full there (docs: #traffic-flow)
-  if (s.link[l].queue_tail < 0 && s.tick > s.link[l].flow_credit_tick) s.link[l].flow_credit_veh = kFullFlowCredit;
+  if (s.link[l].queue_tail < 0 && k > s.link[l].flow_credit_tick) {
+    s.link[l].flow_credit_veh = kFullFlowCredit;
+  }
   // the first car not yet due when all before it are (or the queue is empty); a link asleep
   // behind a red signal with all its cars due wakes when this one becomes due, if before green
   if (s.link[l].queue_last_due == s.link[l].queue_tail) {
@@ -481,22 +494,22 @@ void QueueModel::rebuild_active_sets(QueueState& s) const {
 }
 
 void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t wheel_stride,
-                            bool parallel) const {
+                            bool parallel, std::int64_t k) const {
   // links asleep until this tick, in the wheels first_wheel, first_wheel + wheel_stride, ...:
   // their first car not yet due becomes due now. Entries of links woken earlier (or emptied)
   // are stale and dropped; those due in a later round stay. In parallel the threads share the
   // words of the active set (the count of active links is recounted by the link phase)
-  const std::int64_t k = s.tick;
   for (std::size_t i = first_wheel; i < s.scratch.size(); i += wheel_stride) {
     std::vector<std::int32_t>& slot =
         s.scratch[i].sleep_wheel[static_cast<std::size_t>(k % kWheelSlots)];
     std::size_t kept = 0;
     for (const std::int32_t link : slot) {
       const auto l = static_cast<std::size_t>(link);
-      if (has_bit(s.link_active_bits, l, parallel) || s.link[l].queue_head < 0) continue;
+      const bool shared = shared_link_word(s.scratch[i], l, parallel);
+      if (has_bit(s.link_active_bits, l, shared) || s.link[l].queue_head < 0) continue;
       const std::int64_t wake = s.link[l].wake_tick;
       if (wake <= k) {
-        set_bit(s.link_active_bits, l, parallel);
+        set_bit(s.link_active_bits, l, shared);
         // the link phase reads the car that becomes due: fetch its record now
         const std::int32_t last_due = s.link[l].queue_last_due;
         const std::int32_t first = last_due < 0 ? s.link[l].queue_head : -1;
@@ -513,14 +526,20 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
 
 [[gnu::always_inline]] inline bool QueueModel::gather_link(QueueState& s,
                                                           QueueState::ThreadScratch& t,
-                                                          std::size_t l, bool parallel) const {
+                                                          std::size_t l, bool parallel,
+                                                          std::int64_t k) const {
   // after the link phase: the link's nodes with a buffer to serve or a departure to let in join
   // the node phase; an idle link leaves the active set, a link whose cars are all still under
   // way (none due) sleeps until the first is due, whatever its credit (docs: #traffic-flow).
   // Returns whether the link stays active. In parallel the node bits are set atomically (links
   // of several threads share a node word) and the sleepers are listed per thread
   const auto mark_node = [&](std::int32_t node) {
-    set_bit(s.node_active_bits, static_cast<std::size_t>(node), parallel);
+    const auto n = static_cast<std::size_t>(node);
+    if (t.own_node_marks) {
+      t.node_marks[n / 64] |= std::uint64_t{1} << (n % 64);
+    } else {
+      set_bit(s.node_active_bits, n, parallel);
+    }
   };
   const LinkQueue& q = s.link[l];
   if (q.buffer_head >= 0) {
@@ -529,7 +548,8 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
     // its bit in the to node's word (the in-links of a node may be several threads')
     const std::uint8_t position = in_position_[l];
     if (position == kLastInPosition) s.link_buffered[l] = 1;
-    set_bit(s.node_buffered, to * 64 + position, parallel);
+    // (in advance()'s shared region the thread of a link is the thread of its to node)
+    set_bit(s.node_buffered, to * 64 + position, parallel && !t.own_node_marks);
   }
   if (q.wait_head >= 0) {
     const auto from = static_cast<std::size_t>(graph_.from_node_idx[l]);
@@ -551,7 +571,7 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
     // counted as queued from its own tick)
     s.link[l].wake_tick = tick32(std::min<std::int64_t>(
         q.queue_next_exit_tick,
-        signals_->next_green_tick(static_cast<std::int64_t>(l), s.tick, config_.dt_s)));
+        signals_->next_green_tick(static_cast<std::int64_t>(l), k, config_.dt_s)));
     t.sleepers.push_back(static_cast<std::int32_t>(l));
     return false;
   }
@@ -559,13 +579,14 @@ void QueueModel::wake_links(QueueState& s, std::size_t first_wheel, std::size_t 
 }
 
 
-void QueueModel::apply_counts(QueueState& s, QueueState::ThreadScratch& t, bool parallel) const {
+void QueueModel::apply_counts(QueueState& s, QueueState::ThreadScratch& t, bool parallel,
+                              std::int64_t k) const {
   // exits of the node phase, on the links this thread listed: a car that left a link frees its
   // room from the next tick on, and counts off the link from this tick to the interval's end
   // (docs: #traffic-flow). Each link is listed by the thread of its to node only, after the
   // node phase's barrier: the threads share only the words of the active set (the sums are
   // integers and the set operations commute, so the order does not change the result)
-  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - s.tick;
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
   for (const std::int32_t link : t.counted_links) {
     const auto l = static_cast<std::size_t>(link);
     LinkQueue& q = s.link[l];
@@ -575,7 +596,7 @@ void QueueModel::apply_counts(QueueState& s, QueueState::ThreadScratch& t, bool 
     // has nothing to do at the next link phase: it goes idle or to sleep now, as the next
     // link phase would send it (docs: #traffic-flow)
     if (q.n_left > 0 && q.buffer_head < 0 && q.wait_head < 0 && q.n_queue_due == 0 &&
-        clear_bit(s.link_active_bits, l, parallel)) {
+        clear_bit(s.link_active_bits, l, shared_link_word(t, l, parallel))) {
       --t.n_active_change;
       if (q.queue_head >= 0 && q.queue_next_exit_tick != kNoTick) {
         q.wake_tick = q.queue_next_exit_tick;
@@ -605,9 +626,9 @@ void QueueModel::finish_tick(QueueState& s) const {
 }
 
 [[gnu::always_inline]] inline std::int64_t QueueModel::link_visit(QueueState& s, std::size_t l,
-                                                                  std::int64_t to_end) const {
-  // the link phase of one active link; returns the cars that arrived
-  const std::int64_t k = s.tick;
+                                                                  std::int64_t to_end,
+                                                                  std::int64_t k) const {
+  // the link phase of one active link at tick k; returns the cars that arrived
   const auto li = static_cast<std::int64_t>(l);
   const std::int64_t credit_tick = s.link[l].flow_credit_tick;
   s.link[l].flow_credit_tick = static_cast<std::int32_t>(k);
@@ -717,8 +738,8 @@ void QueueModel::link_phase(QueueState& s, bool parallel) const {
     for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
       const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
       const std::size_t l = wi * 64 + bit;
-      t.n_arrived += link_visit(s, l, to_end);
-      if (gather_link(s, t, l, parallel)) {
+      t.n_arrived += link_visit(s, l, to_end, s.tick);
+      if (gather_link(s, t, l, parallel, s.tick)) {
         ++t.n_active;
       } else {
         word &= ~(std::uint64_t{1} << bit);
@@ -739,136 +760,137 @@ void QueueModel::file_sleepers(QueueState& s, QueueState::ThreadScratch& t) cons
   t.sleepers.clear();
 }
 
-void QueueModel::node_phase(QueueState& s, bool parallel) const {
-  const std::int64_t k = s.tick;
-  const double stuck_ticks = config_.stuck_time_s / config_.dt_s;
-  const std::span<const std::int32_t> route = trips_.route_link_idx;
-  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
-
+[[gnu::always_inline]] inline void QueueModel::serve(QueueState& s, QueueState::ThreadScratch& t,
+                                                    std::int32_t in_link, std::int64_t k,
+                                                    std::int64_t to_end) const {
   // has the next link of the buffer head room this tick (or is the head stuck)? moves it if so
-  const auto serve = [&](QueueState::ThreadScratch& t, std::int32_t in_link) {
-    const auto i = static_cast<std::size_t>(in_link);
-    while (s.link[i].buffer_head >= 0) {
-      const std::int32_t vehicle = s.link[i].buffer_head;
-      const auto v = static_cast<std::size_t>(vehicle);
-      const std::int32_t out = s.vehicle[v].next_link_idx;
-      const auto o = static_cast<std::size_t>(out);
-      const bool room = s.link[o].n_on_link < s.link[o].storage_veh;
-      if (!room && signals_ != nullptr && !signals_->is_green(out, k, config_.dt_s)) {
-        // a queue held by a red signal is no gridlock: the stuck clock waits for green
-        s.link[i].buffer_moved_tick = static_cast<std::int32_t>(k);
-        break;
-      }
-      const bool stuck = static_cast<double>(k - s.link[i].buffer_moved_tick) > stuck_ticks;
-      if (!room && !stuck) break;
-      s.link[i].buffer_head = s.vehicle[v].next_vehicle_idx;
-      if (s.link[i].buffer_head < 0) s.link[i].buffer_tail = -1;
-      --s.link[i].n_buffer;
+  const std::span<const std::int32_t> route = trips_.route_link_idx;
+  const auto i = static_cast<std::size_t>(in_link);
+  while (s.link[i].buffer_head >= 0) {
+    const std::int32_t vehicle = s.link[i].buffer_head;
+    const auto v = static_cast<std::size_t>(vehicle);
+    const std::int32_t out = s.vehicle[v].next_link_idx;
+    const auto o = static_cast<std::size_t>(out);
+    const bool room = s.link[o].n_on_link < s.link[o].storage_veh;
+    if (!room && signals_ != nullptr && !signals_->is_green(out, k, config_.dt_s)) {
+      // a queue held by a red signal is no gridlock: the stuck clock waits for green
       s.link[i].buffer_moved_tick = static_cast<std::int32_t>(k);
-      if (s.link[i].n_left++ == 0) t.counted_links.push_back(in_link);
-      ++s.link[i].interval_volume_veh;
-      s.link[i].interval_time_ticks += k - s.vehicle[v].enter_tick;
-      s.link[i].interval_queue_veh -= to_end;
-      if (!room) ++s.stuck_count[v];
-      // the link after `out` is read now, from the cache line `out` came from
-      VehicleMove& move = s.vehicle[v];
-      ++move.route_pos;
-      --move.links_left;
-      move.next_link_idx =
-          move.links_left > 0 ? route[static_cast<std::size_t>(move.route_pos + 1)] : -1;
-      enter_link(s, t, vehicle, out);
+      break;
+    }
+    const bool stuck = static_cast<double>(k - s.link[i].buffer_moved_tick) > stuck_ticks_;
+    if (!room && !stuck) break;
+    s.link[i].buffer_head = s.vehicle[v].next_vehicle_idx;
+    if (s.link[i].buffer_head < 0) s.link[i].buffer_tail = -1;
+    --s.link[i].n_buffer;
+    s.link[i].buffer_moved_tick = static_cast<std::int32_t>(k);
+    if (s.link[i].n_left++ == 0) t.counted_links.push_back(in_link);
+    ++s.link[i].interval_volume_veh;
+    s.link[i].interval_time_ticks += k - s.vehicle[v].enter_tick;
+    s.link[i].interval_queue_veh -= to_end;
+    if (!room) ++s.stuck_count[v];
+    // the link after `out` is read now, from the cache line `out` came from
+    VehicleMove& move = s.vehicle[v];
+    ++move.route_pos;
+    --move.links_left;
+    move.next_link_idx =
+        move.links_left > 0 ? route[static_cast<std::size_t>(move.route_pos + 1)] : -1;
+    enter_link(s, t, vehicle, out, k);
+  }
+}
+
+[[gnu::always_inline]] inline void QueueModel::node_visit(QueueState& s,
+                                                         QueueState::ThreadScratch& t,
+                                                         std::size_t ni, std::int64_t k,
+                                                         std::int64_t to_end) const {
+  // the node phase of one node at tick k: its incoming links with vehicles waiting to cross on
+  // green, in in-link order (on red the stuck clock stops), merged by capacity share; then the
+  // departures waiting on its out-links
+  std::vector<std::int32_t>& candidates = t.candidates;
+  std::vector<double>& weights = t.weights;
+  std::size_t m = 0;
+  const auto candidate = [&](std::int32_t l) {
+    if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
+      s.link[static_cast<std::size_t>(l)].buffer_moved_tick = static_cast<std::int32_t>(k);
+    } else {
+      candidates[m++] = l;
     }
   };
+  const std::int64_t in_first = graph_.in_begin[ni];
+  const std::uint64_t buffered = std::exchange(s.node_buffered[ni], 0);
+  const std::uint64_t last_bit = std::uint64_t{1} << kLastInPosition;
+  for (std::uint64_t b = buffered & ~last_bit; b != 0; b &= b - 1) {
+    candidate(graph_.in_link_idx[static_cast<std::size_t>(in_first + std::countr_zero(b))]);
+  }
+  if ((buffered & last_bit) != 0) {
+    // the in-links from the 64th on, marked one by one
+    for (std::int64_t j = in_first + kLastInPosition; j < graph_.in_begin[ni + 1]; ++j) {
+      const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
+      if (std::exchange(s.link_buffered[static_cast<std::size_t>(l)], 0) != 0) candidate(l);
+    }
+  }
 
-  const auto n_words = static_cast<std::int64_t>(s.node_active_bits.size());
-  {
-    // per-thread scratch: the incoming links with a waiting buffer and their capacities per
-    // tick (the merge weights), the links counted on. The loop is shared among the threads of
-    // the enclosing parallel region (step()); called outside one, it runs on this thread
-    QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
-    t.in_parallel = parallel;
-    std::vector<std::int32_t>& candidates = t.candidates;
-    std::vector<double>& weights = t.weights;
-#pragma omp for schedule(static)
-    for (std::int64_t w = 0; w < n_words; ++w) {
-      // the word is taken whole (only the link phase sets node bits)
-      const std::uint64_t word = std::exchange(s.node_active_bits[static_cast<std::size_t>(w)], 0);
-      for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
-        const auto ni = static_cast<std::size_t>(w * 64 + std::countr_zero(bits));
-
-        // incoming links with vehicles waiting to cross on green, in in-link order; on red the
-        // stuck clock stops
-        std::size_t m = 0;
-        const auto candidate = [&](std::int32_t l) {
-          if (signals_ != nullptr && !signals_->is_green(l, k, config_.dt_s)) {
-            s.link[static_cast<std::size_t>(l)].buffer_moved_tick = static_cast<std::int32_t>(k);
-          } else {
-            candidates[m++] = l;
-          }
-        };
-        const std::int64_t in_first = graph_.in_begin[ni];
-        const std::uint64_t buffered = std::exchange(s.node_buffered[ni], 0);
-        const std::uint64_t last_bit = std::uint64_t{1} << kLastInPosition;
-        for (std::uint64_t b = buffered & ~last_bit; b != 0; b &= b - 1) {
-          candidate(graph_.in_link_idx[static_cast<std::size_t>(in_first + std::countr_zero(b))]);
-        }
-        if ((buffered & last_bit) != 0) {
-          // the in-links from the 64th on, marked one by one
-          for (std::int64_t j = in_first + kLastInPosition; j < graph_.in_begin[ni + 1]; ++j) {
-            const std::int32_t l = graph_.in_link_idx[static_cast<std::size_t>(j)];
-            if (std::exchange(s.link_buffered[static_cast<std::size_t>(l)], 0) != 0) candidate(l);
-          }
-        }
-
-        // fair merge: draw the incoming links one by one with probability ∝ capacity
-        if (m == 1) {
-          serve(t, candidates[0]);
-        } else if (m > 1) {
-          // merge weights: the current capacities per tick
-          double total_veh = 0.0;
-          for (std::size_t c = 0; c < m; ++c) {
-            weights[c] = s.link[static_cast<std::size_t>(candidates[c])].capacity_per_tick_veh;
-            total_veh += weights[c];
-          }
-          sim::Rng rng =
-              sim::rng_for(config_.seed, kMergeStream, ni, static_cast<std::uint64_t>(k));
-          while (m > 0) {
-            const double u = rng.uniform() * total_veh;
-            std::size_t c = 0;
-            double cum = weights[0];
-            while (c + 1 < m && u >= cum) {
-              ++c;
-              cum += weights[c];
-            }
-            serve(t, candidates[c]);
-            total_veh -= weights[c];
-            std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
-                      candidates.begin() + static_cast<std::ptrdiff_t>(m),
-                      candidates.begin() + static_cast<std::ptrdiff_t>(c));
-            std::copy(weights.begin() + static_cast<std::ptrdiff_t>(c + 1),
-                      weights.begin() + static_cast<std::ptrdiff_t>(m),
-                      weights.begin() + static_cast<std::ptrdiff_t>(c));
-            --m;
-          }
-        }
-
-        // departures enter their first link after the through traffic, while there is room
-        if (s.node_waiting[ni] == 0) continue;
-        s.node_waiting[ni] = 0;
-        for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
-          const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
-          const auto o = static_cast<std::size_t>(out);
-          if (s.link_waiting[o] == 0) continue;
-          s.link_waiting[o] = 0;
-          while (s.link[o].wait_head >= 0 &&
-                 s.link[o].n_on_link < s.link[o].storage_veh) {
-            const std::int32_t vehicle = s.link[o].wait_head;
-            s.link[o].wait_head = s.vehicle[static_cast<std::size_t>(vehicle)].next_vehicle_idx;
-            if (s.link[o].wait_head < 0) s.link[o].wait_tail = -1;
-            enter_link(s, t, vehicle, out);
-          }
-        }
+  // fair merge: draw the incoming links one by one with probability ∝ capacity
+  if (m == 1) {
+    serve(s, t, candidates[0], k, to_end);
+  } else if (m > 1) {
+    // merge weights: the current capacities per tick
+    double total_veh = 0.0;
+    for (std::size_t c = 0; c < m; ++c) {
+      weights[c] = s.link[static_cast<std::size_t>(candidates[c])].capacity_per_tick_veh;
+      total_veh += weights[c];
+    }
+    sim::Rng rng = sim::rng_for(config_.seed, kMergeStream, ni, static_cast<std::uint64_t>(k));
+    while (m > 0) {
+      const double u = rng.uniform() * total_veh;
+      std::size_t c = 0;
+      double cum = weights[0];
+      while (c + 1 < m && u >= cum) {
+        ++c;
+        cum += weights[c];
       }
+      serve(s, t, candidates[c], k, to_end);
+      total_veh -= weights[c];
+      std::copy(candidates.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                candidates.begin() + static_cast<std::ptrdiff_t>(m),
+                candidates.begin() + static_cast<std::ptrdiff_t>(c));
+      std::copy(weights.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                weights.begin() + static_cast<std::ptrdiff_t>(m),
+                weights.begin() + static_cast<std::ptrdiff_t>(c));
+      --m;
+    }
+  }
+
+  // departures enter their first link after the through traffic, while there is room
+  if (s.node_waiting[ni] == 0) return;
+  s.node_waiting[ni] = 0;
+  for (std::int64_t j = graph_.out_begin[ni]; j < graph_.out_begin[ni + 1]; ++j) {
+    const std::int32_t out = graph_.out_link_idx[static_cast<std::size_t>(j)];
+    const auto o = static_cast<std::size_t>(out);
+    if (s.link_waiting[o] == 0) continue;
+    s.link_waiting[o] = 0;
+    while (s.link[o].wait_head >= 0 && s.link[o].n_on_link < s.link[o].storage_veh) {
+      const std::int32_t vehicle = s.link[o].wait_head;
+      s.link[o].wait_head = s.vehicle[static_cast<std::size_t>(vehicle)].next_vehicle_idx;
+      if (s.link[o].wait_head < 0) s.link[o].wait_tail = -1;
+      enter_link(s, t, vehicle, out, k);
+    }
+  }
+}
+
+void QueueModel::node_phase(QueueState& s, bool parallel) const {
+  // the active nodes; the loop is shared among the threads of the enclosing parallel region
+  // (step()), each with its own scratch; called outside one, it runs on this thread
+  const std::int64_t k = s.tick;
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
+  const auto n_words = static_cast<std::int64_t>(s.node_active_bits.size());
+  QueueState::ThreadScratch& t = s.scratch[static_cast<std::size_t>(sim::thread_index())];
+  t.in_parallel = parallel;
+#pragma omp for schedule(static)
+  for (std::int64_t w = 0; w < n_words; ++w) {
+    // the word is taken whole (only the link phase sets node bits)
+    const std::uint64_t word = std::exchange(s.node_active_bits[static_cast<std::size_t>(w)], 0);
+    for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) {
+      node_visit(s, t, static_cast<std::size_t>(w * 64 + std::countr_zero(bits)), k, to_end);
     }
   }
 }
@@ -878,18 +900,16 @@ void QueueModel::tick_phases(QueueState& s, bool parallel) const {
   // outside one all of it (the barrier and the phases' loops then bind to this thread alone)
   const auto thread = static_cast<std::size_t>(sim::thread_index());
   QueueState::ThreadScratch& t = s.scratch[thread];
-  wake_links(s, thread, static_cast<std::size_t>(sim::team_size()), parallel);
+  wake_links(s, thread, static_cast<std::size_t>(sim::team_size()), parallel, s.tick);
 #pragma omp barrier
   link_phase(s, parallel);
   file_sleepers(s, t);
   node_phase(s, parallel);
-  apply_counts(s, t, parallel);
+  apply_counts(s, t, parallel, s.tick);
   file_sleepers(s, t);
 }
 
-void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
-  const std::int64_t k = s.tick;
-  const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
+void QueueModel::prepare(QueueState& s) const {
   const auto n_links_now = static_cast<std::size_t>(graph_.n_links());
   if (s.link_speed_mps.size() != n_links_now || s.link_capacity_veh_per_h.size() != n_links_now ||
       s.link.size() != n_links_now) {
@@ -912,6 +932,42 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
       s.scratch.empty() || s.scratch[0].sleep_wheel.size() != static_cast<std::size_t>(kWheelSlots)) {
     rebuild_active_sets(s);
   }
+}
+
+bool QueueModel::depart(QueueState& s, const QueueState::ThreadScratch& t, std::int32_t vehicle,
+                        std::int64_t k, bool parallel, std::int64_t& n_new_active) const {
+  const auto v = static_cast<std::size_t>(vehicle);
+  const std::int64_t b = trips_.route_begin[v];
+  const std::int64_t e = trips_.route_begin[v + 1];
+  // the record of a vehicle about to depart is its initial one (set here, so that a state
+  // loaded from columns needs the records of the vehicles under way only)
+  const std::int32_t second =
+      b + 1 < e ? trips_.route_link_idx[static_cast<std::size_t>(b + 1)] : -1;
+  s.vehicle[v] = VehicleMove{b, 0, 0, -1, second, static_cast<std::int32_t>(e - b - 1)};
+  s.stuck_count[v] = 0;
+  s.arrive_tick[v] = -1;
+  if (b == e || trips_.mode[v] != kModeCar) {
+    s.arrive_tick[v] = k + route_free_ticks_[v];
+    s.vehicle[v].route_pos = e;
+    s.vehicle[v].next_link_idx = -1;
+    s.vehicle[v].links_left = -1;
+    return false;
+  }
+  const auto first = static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(b)]);
+  if (!set_bit(s.link_active_bits, first, shared_link_word(t, first, parallel))) ++n_new_active;
+  if (s.link[first].wait_tail < 0) {
+    s.link[first].wait_head = vehicle;
+  } else {
+    s.vehicle[static_cast<std::size_t>(s.link[first].wait_tail)].next_vehicle_idx = vehicle;
+  }
+  s.link[first].wait_tail = vehicle;
+  return true;
+}
+
+void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
+  const std::int64_t k = s.tick;
+  const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
+  prepare(s);
 
   // an empty network jumps to the next departure (or interval end): nothing moves, all
   // statistics sums stay zero
@@ -933,35 +989,13 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   // departures: cars join their first link's waiting list; bikes and walkers travel alone
   while (s.next_departure < n_vehicles) {
     const std::int32_t vehicle = s.departure_order[static_cast<std::size_t>(s.next_departure)];
-    const auto v = static_cast<std::size_t>(vehicle);
-    if (s.depart_tick[v] > k) break;
+    if (s.depart_tick[static_cast<std::size_t>(vehicle)] > k) break;
     ++s.next_departure;
-    const std::int64_t b = trips_.route_begin[v];
-    const std::int64_t e = trips_.route_begin[v + 1];
-    // the record of a vehicle about to depart is its initial one (set here, so that a state
-    // loaded from columns needs the records of the vehicles under way only)
-    s.vehicle[v] = VehicleMove{b, 0, 0, -1,
-                               b + 1 < e ? trips_.route_link_idx[static_cast<std::size_t>(b + 1)] : -1,
-                               static_cast<std::int32_t>(e - b - 1)};
-    s.stuck_count[v] = 0;
-    s.arrive_tick[v] = -1;
-    if (b == e || trips_.mode[v] != kModeCar) {
-      s.arrive_tick[v] = k + route_free_ticks_[v];
-      s.vehicle[v].route_pos = e;
-      s.vehicle[v].next_link_idx = -1;
-      s.vehicle[v].links_left = -1;
-      ++s.n_arrived;
-      continue;
-    }
-    ++s.n_in_network;
-    const auto first = static_cast<std::size_t>(trips_.route_link_idx[static_cast<std::size_t>(b)]);
-    if (!set_bit(s.link_active_bits, first, false)) ++s.n_active_links;
-    if (s.link[first].wait_tail < 0) {
-      s.link[first].wait_head = vehicle;
+    if (depart(s, s.scratch[0], vehicle, k, false, s.n_active_links)) {
+      ++s.n_in_network;
     } else {
-      s.vehicle[static_cast<std::size_t>(s.link[first].wait_tail)].next_vehicle_idx = vehicle;
+      ++s.n_arrived;
     }
-    s.link[first].wait_tail = vehicle;
   }
 
   // the links that wake now, the link and node phases over the active links and nodes, then
@@ -988,6 +1022,339 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   finish_tick(s);
   ++s.tick;
   if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
+}
+
+void QueueModel::advance(QueueState& s, LinkIntervalStats& stats, std::int64_t until_tick,
+                         bool until_all_arrived) const {
+  const auto more = [&] {
+    return s.tick < until_tick && s.tick < end_tick_ &&
+           !(until_all_arrived && s.n_arrived == trips_.n_vehicles());
+  };
+  const std::int64_t n_links = graph_.n_links();
+  const std::int64_t n_threads = std::max(1, sim::thread_count());
+  // a thread for each kSharedRunLinksPerThread links, at least two (all of them when forced)
+  const std::int64_t links_per_thread =
+      config_.shared_run_min_links == 0 ? 1 : kSharedRunLinksPerThread;
+  const std::int64_t team =
+      std::min(n_threads, std::max<std::int64_t>(2, n_links / links_per_thread));
+  if (n_threads < 2 || n_links < config_.shared_run_min_links || graph_.n_nodes < team) {
+    while (more()) step(s, stats);
+    return;
+  }
+  if (more()) advance_shared(s, stats, until_tick, until_all_arrived, static_cast<int>(team));
+}
+
+QueueModel::SharedPlan QueueModel::shared_plan(const QueueState& s, std::size_t n_team) const {
+  // each thread owns a block of nodes with about as many in-links as each other block, and the
+  // links into them (docs/models/mobility.md#threads)
+  SharedPlan p;
+  p.n_team = n_team;
+  const auto nl = static_cast<std::size_t>(graph_.n_links());
+  const auto nn = static_cast<std::size_t>(graph_.n_nodes);
+  std::vector<std::uint16_t> node_owner(nn);
+  for (std::size_t n = 0; n < nn; ++n) {
+    const auto in_before = static_cast<std::size_t>(graph_.in_begin[n]);
+    node_owner[n] = static_cast<std::uint16_t>(
+        std::min(n_team - 1, in_before * n_team / std::max<std::size_t>(1, nl)));
+  }
+  p.link_owner.resize(nl);
+  for (std::size_t l = 0; l < nl; ++l) {
+    p.link_owner[l] = node_owner[static_cast<std::size_t>(graph_.to_node_idx[l])];
+  }
+  // per thread, the words of the bit sets holding its links or nodes, and its bits in each
+  p.link_words = s.link_active_bits.size();
+  p.node_words = s.node_active_bits.size();
+  p.link_mask.assign(n_team * p.link_words, 0);
+  p.node_mask.assign(n_team * p.node_words, 0);
+  for (std::size_t l = 0; l < nl; ++l) {
+    p.link_mask[p.link_owner[l] * p.link_words + l / 64] |= std::uint64_t{1} << (l % 64);
+  }
+  for (std::size_t n = 0; n < nn; ++n) {
+    p.node_mask[node_owner[n] * p.node_words + n / 64] |= std::uint64_t{1} << (n % 64);
+  }
+  const auto owned_words = [&](const std::vector<std::uint64_t>& mask, std::size_t n_words,
+                               std::vector<std::vector<std::int32_t>>& words,
+                               std::vector<std::uint8_t>& shared) {
+    words.assign(n_team, {});
+    shared.assign(n_words, 0);
+    for (std::size_t w = 0; w < n_words; ++w) {
+      int owners = 0;
+      for (std::size_t t = 0; t < n_team; ++t) {
+        if (mask[t * n_words + w] == 0) continue;
+        words[t].push_back(static_cast<std::int32_t>(w));
+        ++owners;
+      }
+      shared[w] = owners > 1 ? 1 : 0;
+    }
+  };
+  owned_words(p.link_mask, p.link_words, p.link_words_of, p.link_word_shared);
+  owned_words(p.node_mask, p.node_words, p.node_words_of, p.node_word_shared);
+  // a word of the active links is changed atomically where several threads change it at once:
+  // the owners of its links (departures, wake-up, link phase, exits) or those of their from
+  // nodes (cars entering in the node phase)
+  p.link_word_atomic = p.link_word_shared;
+  for (std::size_t w = 0; w < p.link_words; ++w) {
+    const std::size_t last = std::min(nl, (w + 1) * 64);
+    const std::uint16_t first_from =
+        node_owner[static_cast<std::size_t>(graph_.from_node_idx[w * 64])];
+    for (std::size_t l = w * 64; l < last; ++l) {
+      if (node_owner[static_cast<std::size_t>(graph_.from_node_idx[l])] != first_from) {
+        p.link_word_atomic[w] = 1;
+      }
+    }
+  }
+  return p;
+}
+
+std::int64_t QueueModel::shared_link_phase(QueueState& s, QueueState::ThreadScratch& t,
+                                           const SharedPlan& p, std::size_t me,
+                                           std::int64_t k) const {
+  // the link phase of thread `me`'s active links; returns the cars that arrived
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
+  std::int64_t n_arrived = 0;
+  for (const std::int32_t w : p.link_words_of[me]) {
+    const auto wi = static_cast<std::size_t>(w);
+    const std::uint64_t mask = p.link_mask[me * p.link_words + wi];
+    std::uint64_t& word = s.link_active_bits[wi];
+    const bool shared = p.link_word_shared[wi] != 0;
+    const std::uint64_t now =
+        shared ? std::atomic_ref<std::uint64_t>(word).load(std::memory_order_relaxed) : word;
+    std::uint64_t idle = 0;
+    for (std::uint64_t bits = now & mask; bits != 0; bits &= bits - 1) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
+      const std::size_t l = wi * 64 + bit;
+      n_arrived += link_visit(s, l, to_end, k);
+      if (!gather_link(s, t, l, true, k)) idle |= std::uint64_t{1} << bit;
+    }
+    if (idle == 0) continue;
+    if (shared) {
+      std::atomic_ref<std::uint64_t>(word).fetch_and(~idle, std::memory_order_relaxed);
+    } else {
+      word &= ~idle;
+    }
+  }
+  return n_arrived;
+}
+
+void QueueModel::shared_node_phase(QueueState& s, QueueState::ThreadScratch& t,
+                                   const SharedPlan& p, std::size_t me, std::int64_t k) const {
+  // the node phase of thread `me`'s nodes, which the threads' link phases marked in their own
+  // node sets; the sleepers it made are filed in its wheel or sent to their owners
+  const std::int64_t to_end = s.interval_start_tick + interval_ticks_ - k;
+  for (const std::int32_t w : p.node_words_of[me]) {
+    const auto wi = static_cast<std::size_t>(w);
+    const std::uint64_t mask = p.node_mask[me * p.node_words + wi];
+    const bool shared = p.node_word_shared[wi] != 0;
+    std::uint64_t now = 0;
+    for (std::size_t src = 0; src < p.n_team; ++src) {
+      std::uint64_t& word = s.scratch[src].node_marks[wi];
+      if ((word & mask) == 0) continue;
+      now |= shared ? std::atomic_ref<std::uint64_t>(word).fetch_and(
+                          ~mask, std::memory_order_relaxed) & mask
+                    : std::exchange(word, 0);
+    }
+    for (std::uint64_t bits = now; bits != 0; bits &= bits - 1) {
+      node_visit(s, t, wi * 64 + static_cast<std::size_t>(std::countr_zero(bits)), k, to_end);
+    }
+  }
+  for (const std::int32_t link : t.sleepers) {
+    const auto l = static_cast<std::size_t>(link);
+    const std::size_t owner = p.link_owner[l];
+    if (owner != me) {
+      t.routed[owner].push_back(link);
+    } else if (s.link[l].wake_tick != kNoTick) {
+      t.sleep_wheel[static_cast<std::size_t>(s.link[l].wake_tick % kWheelSlots)].push_back(link);
+    }
+  }
+  t.sleepers.clear();
+}
+
+void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::int64_t until_tick,
+                                bool until_all_arrived, int team) const {
+  // One parallel region for all the ticks (docs/models/mobility.md#threads). Each thread owns
+  // a block of nodes and the links into them (shared_plan()): it serves their buffers in the
+  // node phase, visits them in the link phase, counts their exits, lets in the departures that
+  // start on them and files them in its own sleep wheel. A tick has two barriers: after the
+  // link phase (the node phase reads the buffers) and after the node phase (the next link
+  // phase reads the cars it moved onto links of other threads). The exits a node phase counted
+  // are applied after the second barrier, by their owner, before its next departures, as in
+  // step(). The order in which threads file links in a wheel, set them active or visit them
+  // does not change the result.
+  prepare(s);
+  const auto n_team = static_cast<std::size_t>(team);
+  const SharedPlan p = shared_plan(s, n_team);
+
+  // scratch for the team; the sleeping links refiled in their owners' wheels (stale entries
+  // too: they are dropped when due)
+  const auto n_slots = static_cast<std::size_t>(kWheelSlots);
+  if (s.scratch.size() < n_team) s.scratch.resize(n_team);
+  std::vector<std::vector<std::int32_t>> refile(n_team * n_slots);
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    t.sleep_wheel.resize(n_slots);
+    for (std::size_t slot = 0; slot < n_slots; ++slot) {
+      for (const std::int32_t link : t.sleep_wheel[slot]) {
+        refile[p.link_owner[static_cast<std::size_t>(link)] * n_slots + slot].push_back(link);
+      }
+      t.sleep_wheel[slot].clear();
+    }
+  }
+  for (std::size_t i = 0; i < n_team; ++i) {
+    QueueState::ThreadScratch& t = s.scratch[i];
+    for (std::size_t slot = 0; slot < n_slots; ++slot) {
+      t.sleep_wheel[slot] = std::move(refile[i * n_slots + slot]);
+    }
+    t.candidates.resize(static_cast<std::size_t>(max_in_degree_));
+    t.weights.resize(static_cast<std::size_t>(max_in_degree_));
+    t.routed.assign(n_team, {});
+    t.node_marks.assign(p.node_words, 0);
+  }
+
+  // per thread, its cars in the network and its arrivals since the start, published before
+  // each tick's second barrier in a slot by the tick's parity (a slower thread may still read
+  // the other)
+  struct alignas(64) Counts {
+    std::int64_t in_network[2] = {0, 0};
+    std::int64_t arrived[2] = {0, 0};
+  };
+  std::vector<Counts> published(n_team);
+  const std::int64_t start_in_network = s.n_in_network;
+  const std::int64_t start_arrived = s.n_arrived;
+  const std::int64_t start_tick = s.tick;
+  const std::int64_t start_departure = s.next_departure;
+  const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
+  std::int64_t end_tick = start_tick;
+  std::int64_t end_departure = start_departure;
+  std::int64_t end_in_network = start_in_network;
+  std::int64_t end_arrived = start_arrived;
+  sim::SpinBarrier barrier(team);
+  int team_now = 0;  // the threads the region got: fewer (nested in another region) run serially
+
+#pragma omp parallel num_threads(team)
+  {
+#pragma omp single
+    team_now = sim::team_size();
+    if (team_now == team) {
+      const auto me = static_cast<std::size_t>(sim::thread_index());
+      QueueState::ThreadScratch& t = s.scratch[me];
+      t.in_parallel = true;
+      t.own_node_marks = true;
+      t.link_word_atomic = p.link_word_atomic.data();
+      std::int64_t k = start_tick;
+      std::int64_t next_departure = start_departure;
+      std::int64_t my_in_network = 0;  // this thread's cars departed less those arrived
+      std::int64_t my_arrived = 0;     // this thread's arrivals (all modes)
+      std::int64_t in_network = start_in_network;  // all threads', as of the last tick
+      std::int64_t arrived = start_arrived;
+      std::int64_t n_ticks = 0;       // ticks simulated
+      std::int64_t n_new_active = 0;  // (unused: the active links are counted at the end)
+      while (k < until_tick && k < end_tick_ &&
+             !(until_all_arrived && arrived == trips_.n_vehicles())) {
+        if (in_network == 0) {
+          // an empty network jumps, as in step(); every thread takes the same decision
+          const std::int64_t next_departure_tick =
+              next_departure < n_vehicles
+                  ? s.depart_tick[static_cast<std::size_t>(
+                        s.departure_order[static_cast<std::size_t>(next_departure)])]
+                  : end_tick_;
+          const std::int64_t jump_to =
+              std::min({next_departure_tick, s.interval_start_tick + interval_ticks_, end_tick_});
+          if (jump_to > k) {
+            k = jump_to;
+            if (k - s.interval_start_tick == interval_ticks_) {
+              barrier.arrive_and_wait();
+              if (me == 0) flush_interval(s, stats, k);
+              barrier.arrive_and_wait();
+            }
+            continue;
+          }
+        }
+        // departures onto this thread's links (bikes, walkers and empty routes: thread 0)
+        while (next_departure < n_vehicles) {
+          const std::int32_t vehicle = s.departure_order[static_cast<std::size_t>(next_departure)];
+          const auto v = static_cast<std::size_t>(vehicle);
+          if (s.depart_tick[v] > k) break;
+          ++next_departure;
+          const std::int64_t b = trips_.route_begin[v];
+          const bool car = b < trips_.route_begin[v + 1] && trips_.mode[v] == kModeCar;
+          const std::size_t owner =
+              car ? p.link_owner[static_cast<std::size_t>(
+                        trips_.route_link_idx[static_cast<std::size_t>(b)])]
+                  : 0;
+          if (owner != me) continue;
+          if (depart(s, t, vehicle, k, true, n_new_active)) {
+            ++my_in_network;
+          } else {
+            ++my_arrived;
+          }
+        }
+        // this thread's links waking now, its link phase, then the node phase of its nodes
+        wake_links(s, me, s.scratch.size(), true, k);
+        const std::int64_t n_arrived = shared_link_phase(s, t, p, me, k);
+        my_arrived += n_arrived;
+        my_in_network -= n_arrived;
+        file_sleepers(s, t);
+        barrier.arrive_and_wait();
+        shared_node_phase(s, t, p, me, k);
+        const auto slot = static_cast<std::size_t>(n_ticks & 1);
+        published[me].in_network[slot] = my_in_network;
+        published[me].arrived[slot] = my_arrived;
+        barrier.arrive_and_wait();
+        in_network = start_in_network;
+        arrived = start_arrived;
+        for (const Counts& c : published) {
+          in_network += c.in_network[slot];
+          arrived += c.arrived[slot];
+        }
+        ++n_ticks;
+        // the exits counted on this thread's links, and the links other threads sent to sleep
+        apply_counts(s, t, true, k);
+        file_sleepers(s, t);
+        for (std::size_t src = 0; src < n_team; ++src) {
+          std::vector<std::int32_t>& routed = s.scratch[src].routed[me];
+          for (const std::int32_t link : routed) {
+            const std::int64_t wake = s.link[static_cast<std::size_t>(link)].wake_tick;
+            if (wake == kNoTick) continue;
+            t.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
+          }
+          routed.clear();
+        }
+        ++k;
+        if (k - s.interval_start_tick == interval_ticks_) {
+          barrier.arrive_and_wait();
+          if (me == 0) flush_interval(s, stats, k);
+          barrier.arrive_and_wait();
+        }
+      }
+      if (me == 0) {
+        end_tick = k;
+        end_departure = next_departure;
+        end_in_network = in_network;
+        end_arrived = arrived;
+      }
+      t.in_parallel = false;
+      t.own_node_marks = false;
+      t.link_word_atomic = nullptr;
+    }
+  }
+  if (team_now != team) {
+    // (the wheels, refiled by owner, serve step() as well)
+    while (s.tick < until_tick && s.tick < end_tick_ &&
+           !(until_all_arrived && s.n_arrived == trips_.n_vehicles())) {
+      step(s, stats);
+    }
+    return;
+  }
+  s.tick = end_tick;
+  s.next_departure = end_departure;
+  s.n_in_network = end_in_network;
+  s.n_arrived = end_arrived;
+  s.n_active_links = 0;
+  for (const std::uint64_t word : s.link_active_bits) s.n_active_links += std::popcount(word);
+  for (QueueState::ThreadScratch& t : s.scratch) {
+    t.n_arrived = 0;
+    t.n_active = 0;
+    t.n_active_change = 0;
+  }
 }
 
 void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,
@@ -1068,7 +1435,7 @@ QueueModelResult QueueModel::run() const {
   QueueState state = initial_state();
 
   // step until everyone arrived, then close the last (partial) interval
-  while (!done(state)) step(state, result.link_stats);
+  advance(state, result.link_stats, end_tick_, true);
   if (state.tick > state.interval_start_tick) flush_interval(state, result.link_stats, state.tick);
   result.n_ticks = state.tick;
   result.trips = trip_table(state);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -39,5 +40,24 @@ void set_thread_count(int n_threads);
 /// Returns the number of threads of the calling thread's parallel region; 1 outside one and
 /// without OpenMP.
 [[nodiscard]] int team_size();
+
+/// A barrier for the `n_threads` threads of one parallel region that meet at it many times a
+/// millisecond (the ticks of the mobility queue model). OpenMP's barrier ends in a futex wake
+/// system call each time (~0.3 µs on a VM); this one spins for a while on the generation word
+/// and sleeps (std::atomic::wait) only after that, so the last thread to arrive makes a system
+/// call only when a thread is asleep. Reusable; the memory effects of every thread before
+/// arrive_and_wait() are visible to all after it (docs/architecture.md#threads).
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n_threads) : n_threads_(n_threads) {}
+  /// Waits until all n_threads threads arrived.
+  void arrive_and_wait();
+
+ private:
+  int n_threads_;
+  alignas(64) std::atomic<int> arrived_{0};
+  std::atomic<int> sleeping_{0};
+  alignas(64) std::atomic<std::uint32_t> generation_{0};
+};
 
 }  // namespace citytwin::sim

@@ -13,6 +13,10 @@ namespace citytwin::mobility {
 
 /// [1] links from which a network counts as large for QueueModelConfig::parallel_min_active
 inline constexpr std::int64_t kParallelLargeNetworkLinks = 4096;
+/// [1] QueueModelConfig::shared_run_min_links by default
+inline constexpr std::int64_t kSharedRunMinLinks = 1024;
+/// [1] advance() gives each thread of its shared region at least this many links
+inline constexpr std::int64_t kSharedRunLinksPerThread = 512;
 
 /// Settings of the mesoscopic link-queue model (docs/models/mobility.md#traffic-flow).
 struct QueueModelConfig {
@@ -34,6 +38,13 @@ struct QueueModelConfig {
   /// benchmarks/mobility on 2 to 16 cores (docs/models/mobility.md#threads). Results do not
   /// depend on it.
   std::int64_t parallel_min_active = -1;
+  /// [1] QueueModel::advance() on more than one thread keeps one parallel region over all its
+  /// ticks, the network split between the threads by node (two barriers a tick instead of a
+  /// region per tick), on networks of at least this many links; -1 (the default) = 1024, one
+  /// thread for each 512 links at most, measured on the SUMO grids of benchmarks/mobility
+  /// (docs/models/mobility.md#threads); 0 = always, on all threads (tests). Results do not
+  /// depend on it.
+  std::int64_t shared_run_min_links = -1;
   /// Fixed-time signals gating the nodes (docs/models/mobility.md#traffic-signals), built for
   /// the network the graph views; nullptr (or a plan without gates) = no signals. Not owned:
   /// must outlive the model.
@@ -209,10 +220,21 @@ struct QueueState {
     /// is earlier), slot tick % size; may hold stale entries. A wheel per thread: each files
     /// and wakes its own links, mostly those of its share of the network
     std::vector<std::vector<std::int32_t>> sleep_wheel;
+    /// links of other threads its node phase sent to sleep, by owner (QueueModel::advance()'s
+    /// shared region: each files its own links)
+    std::vector<std::vector<std::int32_t>> routed;
+    /// nodes its link phase marked for the node phase (advance()'s shared region, where each
+    /// thread marks its own set and the node phase takes them from all; elsewhere the nodes are
+    /// marked in node_active_bits)
+    std::vector<std::uint64_t> node_marks;
     std::int64_t n_arrived = 0;               ///< [veh] arrivals of its link phase
     std::int64_t n_active = 0;                ///< [1] links its link phase kept active
     std::int64_t n_active_change = 0;  ///< [1] links its node phase woke less those it idled
     bool in_parallel = false;   ///< its node phase shares the active set with other threads
+    bool own_node_marks = false;  ///< it marks nodes in node_marks (advance()'s shared region)
+    /// per word of link_active_bits, 1 where its threads change it atomically (advance()'s
+    /// shared region; nullptr elsewhere: all words atomically in parallel phases)
+    const std::uint8_t* link_word_atomic = nullptr;
   };
   std::vector<ThreadScratch> scratch;  ///< one per thread of the parallel phases (step() sizes it)
 };
@@ -282,6 +304,14 @@ class QueueModel {
   /// n_links entries; their values must be valid (see check_link_parameters()).
   void step(QueueState& state, LinkIntervalStats& stats) const;
 
+  /// Steps `state` while its tick is below `until_tick` and end_time_s (and, with
+  /// `until_all_arrived`, until every vehicle arrived), as many step() calls would, with the
+  /// same results. On more than one thread and a network of at least
+  /// QueueModelConfig::shared_run_min_links links, its ticks run in one parallel region, each
+  /// thread with its own part of the network (docs/models/mobility.md#threads).
+  void advance(QueueState& state, LinkIntervalStats& stats, std::int64_t until_tick,
+               bool until_all_arrived = false) const;
+
   /// Sets the car free speed of link `link_idx` [m s-1] from the next step on: cars entering the
   /// link afterwards need max(1, ⌈length / speed / dt⌉) ticks, cars already on it keep their exit
   /// tick. Throws std::invalid_argument for a bad link or a speed that is not finite and > 0
@@ -336,19 +366,56 @@ class QueueModel {
   void link_phase(QueueState& state, bool parallel) const;
   void settle_flow_credit(QueueState& state, std::size_t link) const;
   void file_sleepers(QueueState& state, QueueState::ThreadScratch& scratch) const;
-  std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end) const;
+  std::int64_t link_visit(QueueState& state, std::size_t link, std::int64_t to_end,
+                          std::int64_t tick) const;
   bool gather_link(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t link,
-                   bool parallel) const;
+                   bool parallel, std::int64_t tick) const;
   void node_phase(QueueState& state, bool parallel) const;
+  void node_visit(QueueState& state, QueueState::ThreadScratch& scratch, std::size_t node,
+                  std::int64_t tick, std::int64_t to_end) const;
+  void serve(QueueState& state, QueueState::ThreadScratch& scratch, std::int32_t in_link,
+             std::int64_t tick, std::int64_t to_end) const;
   void enter_link(QueueState& state, QueueState::ThreadScratch& scratch, std::int32_t vehicle,
-                  std::int32_t link) const;
+                  std::int32_t link, std::int64_t tick) const;
+  // a departing vehicle at `tick`: a car joins its first link's waiting list (sets the link's
+  // active bit, counting it in `n_new_active` when it was not set), others arrive after their
+  // free time; returns whether it is a car now in the network
+  bool depart(QueueState& state, const QueueState::ThreadScratch& scratch, std::int32_t vehicle,
+              std::int64_t tick, bool parallel, std::int64_t& n_new_active) const;
+  // the ticks of advance() in one parallel region of `team` threads (docs: #threads)
+  void advance_shared(QueueState& state, LinkIntervalStats& stats, std::int64_t until_tick,
+                      bool until_all_arrived, int team) const;
+  // how advance_shared() splits the network between its threads
+  struct SharedPlan {
+    std::size_t n_team = 1;                    // threads
+    std::vector<std::uint16_t> link_owner;     // per link: its thread, that of its to node
+    std::size_t link_words = 0;                // words of QueueState::link_active_bits
+    std::size_t node_words = 0;                // words of QueueState::node_active_bits
+    std::vector<std::uint64_t> link_mask;      // (thread, word): its links in the word
+    std::vector<std::uint64_t> node_mask;      // (thread, word): its nodes in the word
+    std::vector<std::vector<std::int32_t>> link_words_of;  // per thread: words with its links
+    std::vector<std::vector<std::int32_t>> node_words_of;  // per thread: words with its nodes
+    std::vector<std::uint8_t> link_word_shared;  // per word: links of several threads
+    std::vector<std::uint8_t> node_word_shared;  // per word: nodes of several threads
+    // per word: changed by several threads at once (ThreadScratch::link_word_atomic)
+    std::vector<std::uint8_t> link_word_atomic;
+  };
+  SharedPlan shared_plan(const QueueState& state, std::size_t n_team) const;
+  std::int64_t shared_link_phase(QueueState& state, QueueState::ThreadScratch& scratch,
+                                 const SharedPlan& plan, std::size_t thread,
+                                 std::int64_t tick) const;
+  void shared_node_phase(QueueState& state, QueueState::ThreadScratch& scratch,
+                         const SharedPlan& plan, std::size_t thread, std::int64_t tick) const;
+  // checks the sizes of the state's columns; rebuilds the active sets when they do not fit
+  void prepare(QueueState& state) const;
   void rebuild_active_sets(QueueState& state) const;
   // empties the active sets, the per-link and per-node counts of cars buffered and waiting, and
   // the sleep wheel
   void clear_active_sets(QueueState& state) const;
   void wake_links(QueueState& state, std::size_t first_wheel, std::size_t wheel_stride,
-                  bool parallel) const;
-  void apply_counts(QueueState& state, QueueState::ThreadScratch& scratch, bool parallel) const;
+                  bool parallel, std::int64_t tick) const;
+  void apply_counts(QueueState& state, QueueState::ThreadScratch& scratch, bool parallel,
+                    std::int64_t tick) const;
   void finish_tick(QueueState& state) const;
   void tick_phases(QueueState& state, bool parallel) const;
 
@@ -358,6 +425,7 @@ class QueueModel {
   std::int64_t interval_ticks_ = 1;
   std::int64_t end_tick_ = 0;
   std::int32_t max_in_degree_ = 0;
+  double stuck_ticks_ = 0.0;  // [1] stuck_time_s / dt_s
   // per link: its position among the in-links of its to node, 63 from the 64th on (its bit in
   // QueueState::node_buffered)
   std::vector<std::uint8_t> in_position_;
