@@ -1148,7 +1148,9 @@ void QueueModel::shared_node_phase(QueueState& s, QueueState::ThreadScratch& t,
     std::uint64_t now = 0;
     for (std::size_t src = 0; src < p.n_team; ++src) {
       std::uint64_t& word = s.scratch[src].node_marks[wi];
-      if ((word & mask) == 0) continue;
+      const std::uint64_t marks =
+          shared ? std::atomic_ref<std::uint64_t>(word).load(std::memory_order_relaxed) : word;
+      if ((marks & mask) == 0) continue;
       now |= shared ? std::atomic_ref<std::uint64_t>(word).fetch_and(
                           ~mask, std::memory_order_relaxed) & mask
                     : std::exchange(word, 0);
@@ -1210,11 +1212,11 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
   }
 
   // per thread, its cars in the network and its arrivals since the start, published before
-  // each tick's second barrier in a slot by the tick's parity (a slower thread may still read
-  // the other)
+  // each tick's second barrier (read after it by all; rewritten only after the next tick's
+  // first barrier, which every reader has passed)
   struct alignas(64) Counts {
-    std::int64_t in_network[2] = {0, 0};
-    std::int64_t arrived[2] = {0, 0};
+    std::int64_t in_network = 0;
+    std::int64_t arrived = 0;
   };
   std::vector<Counts> published(n_team);
   const std::int64_t start_in_network = s.n_in_network;
@@ -1245,7 +1247,6 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
       std::int64_t my_arrived = 0;     // this thread's arrivals (all modes)
       std::int64_t in_network = start_in_network;  // all threads', as of the last tick
       std::int64_t arrived = start_arrived;
-      std::int64_t n_ticks = 0;       // ticks simulated
       std::int64_t n_new_active = 0;  // (unused: the active links are counted at the end)
       while (k < until_tick && k < end_tick_ &&
              !(until_all_arrived && arrived == trips_.n_vehicles())) {
@@ -1295,17 +1296,15 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
         file_sleepers(s, t);
         barrier.arrive_and_wait();
         shared_node_phase(s, t, p, me, k);
-        const auto slot = static_cast<std::size_t>(n_ticks & 1);
-        published[me].in_network[slot] = my_in_network;
-        published[me].arrived[slot] = my_arrived;
+        published[me].in_network = my_in_network;
+        published[me].arrived = my_arrived;
         barrier.arrive_and_wait();
         in_network = start_in_network;
         arrived = start_arrived;
         for (const Counts& c : published) {
-          in_network += c.in_network[slot];
-          arrived += c.arrived[slot];
+          in_network += c.in_network;
+          arrived += c.arrived;
         }
-        ++n_ticks;
         // the exits counted on this thread's links, and the links other threads sent to sleep
         apply_counts(s, t, true, k);
         file_sleepers(s, t);
@@ -1338,6 +1337,7 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
   }
   if (team_now != team) {
     // (the wheels, refiled by owner, serve step() as well)
+    for (QueueState::ThreadScratch& t : s.scratch) t.routed.clear();
     while (s.tick < until_tick && s.tick < end_tick_ &&
            !(until_all_arrived && s.n_arrived == trips_.n_vehicles())) {
       step(s, stats);
