@@ -964,6 +964,17 @@ bool QueueModel::depart(QueueState& s, const QueueState::ThreadScratch& t, std::
   return true;
 }
 
+std::int64_t QueueModel::empty_jump_tick(const QueueState& s,
+                                         std::int64_t next_departure) const {
+  const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
+  const std::int64_t next_departure_tick =
+      next_departure < n_vehicles
+          ? s.depart_tick[static_cast<std::size_t>(
+                s.departure_order[static_cast<std::size_t>(next_departure)])]
+          : end_tick_;
+  return std::min({next_departure_tick, s.interval_start_tick + interval_ticks_, end_tick_});
+}
+
 void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   const std::int64_t k = s.tick;
   const auto n_vehicles = static_cast<std::int64_t>(s.departure_order.size());
@@ -972,13 +983,7 @@ void QueueModel::step(QueueState& s, LinkIntervalStats& stats) const {
   // an empty network jumps to the next departure (or interval end): nothing moves, all
   // statistics sums stay zero
   if (s.n_in_network == 0) {
-    const std::int64_t next_departure_tick =
-        s.next_departure < n_vehicles
-            ? s.depart_tick[static_cast<std::size_t>(
-                  s.departure_order[static_cast<std::size_t>(s.next_departure)])]
-            : end_tick_;
-    const std::int64_t jump_to =
-        std::min({next_departure_tick, s.interval_start_tick + interval_ticks_, end_tick_});
+    const std::int64_t jump_to = empty_jump_tick(s, s.next_departure);
     if (jump_to > k) {
       s.tick = jump_to;
       if (s.tick - s.interval_start_tick == interval_ticks_) flush_interval(s, stats, s.tick);
@@ -1252,13 +1257,7 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
              !(until_all_arrived && arrived == trips_.n_vehicles())) {
         if (in_network == 0) {
           // an empty network jumps, as in step(); every thread takes the same decision
-          const std::int64_t next_departure_tick =
-              next_departure < n_vehicles
-                  ? s.depart_tick[static_cast<std::size_t>(
-                        s.departure_order[static_cast<std::size_t>(next_departure)])]
-                  : end_tick_;
-          const std::int64_t jump_to =
-              std::min({next_departure_tick, s.interval_start_tick + interval_ticks_, end_tick_});
+          const std::int64_t jump_to = empty_jump_tick(s, next_departure);
           if (jump_to > k) {
             k = jump_to;
             if (k - s.interval_start_tick == interval_ticks_) {

@@ -589,33 +589,6 @@ void check_active_sets_against_a_full_sweep(const SignalPlan* signals) {
                                 want_queue.begin() + static_cast<std::ptrdiff_t>(n_full)));
 }
 
-TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
-  check_active_sets_against_a_full_sweep(nullptr);
-}
-
-TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweepWithSignals) {
-  // every link gated at its to-node: a 60 s cycle, east-west links (the first two of each
-  // node's four) green [0, 30), north-south ones [30, 60), offsets spread over the nodes, so
-  // links held by red sleep until green or until their next car is due
-  OwnedGraph g = grid_city(10, 10, 100.0);
-  const auto nl = static_cast<std::int32_t>(g.from_node_idx.size());
-  SignalPlan plan;
-  plan.link_gate.resize(static_cast<std::size_t>(nl));
-  for (std::int32_t l = 0; l < nl; ++l) {
-    const auto li = static_cast<std::size_t>(l);
-    plan.link_gate[li] = l;
-    plan.gate_link_idx.push_back(l);
-    plan.gate_node_idx.push_back(g.to_node_idx[li]);
-    plan.cycle_s.push_back(60.0);
-    plan.offset_s.push_back(static_cast<double>((7 * g.to_node_idx[li]) % 60));
-    const bool east_west = l % 4 < 2;
-    plan.green_start_s.push_back(east_west ? 0.0 : 30.0);
-    plan.green_end_s.push_back(east_west ? 30.0 : 60.0);
-    plan.green_begin.push_back(static_cast<std::int64_t>(plan.green_start_s.size()));
-  }
-  check_active_sets_against_a_full_sweep(&plan);
-}
-
 // every link of `g` gated at its to-node: a 60 s cycle, the first two links of each node's four
 // green [0, 30), the others [30, 60), offsets spread over the nodes
 SignalPlan gate_every_link(const OwnedGraph& g) {
@@ -635,6 +608,19 @@ SignalPlan gate_every_link(const OwnedGraph& g) {
     plan.green_begin.push_back(static_cast<std::int64_t>(plan.green_start_s.size()));
   }
   return plan;
+}
+
+TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweep) {
+  check_active_sets_against_a_full_sweep(nullptr);
+}
+
+TEST(QueueModelTest, ActiveSetsGiveTheStatisticsOfAFullSweepWithSignals) {
+  // every link gated (gate_every_link()): east-west links (the first two of each node's four)
+  // green [0, 30) of a 60 s cycle, north-south ones [30, 60), offsets spread over the nodes, so
+  // links held by red sleep until green or until their next car is due
+  const OwnedGraph g = grid_city(10, 10, 100.0);
+  const SignalPlan plan = gate_every_link(g);
+  check_active_sets_against_a_full_sweep(&plan);
 }
 
 // advance() in one parallel region, the network split between 2, 3 and 4 threads, against

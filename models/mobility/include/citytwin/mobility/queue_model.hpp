@@ -406,6 +406,10 @@ class QueueModel {
                                  std::int64_t tick) const;
   void shared_node_phase(QueueState& state, QueueState::ThreadScratch& scratch,
                          const SharedPlan& plan, std::size_t thread, std::int64_t tick) const;
+  // [1] the tick an empty network jumps to, with `next_departure` the next entry of
+  // departure_order to release: that departure's tick, the interval's end or the run's end,
+  // whichever comes first
+  std::int64_t empty_jump_tick(const QueueState& state, std::int64_t next_departure) const;
   // checks the sizes of the state's columns; rebuilds the active sets when they do not fit
   void prepare(QueueState& state) const;
   void rebuild_active_sets(QueueState& state) const;
