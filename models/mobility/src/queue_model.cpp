@@ -1042,11 +1042,13 @@ void QueueModel::advance(QueueState& s, LinkIntervalStats& stats, std::int64_t u
       config_.shared_run_min_links == 0 ? 1 : kSharedRunLinksPerThread;
   const std::int64_t team =
       std::min(n_threads, std::max<std::int64_t>(2, n_links / links_per_thread));
-  if (n_threads < 2 || n_links < config_.shared_run_min_links || graph_.n_nodes < team) {
-    while (more()) step(s, stats);
+  const bool shared =
+      n_threads >= 2 && n_links >= config_.shared_run_min_links && graph_.n_nodes >= team;
+  if (shared && more() &&
+      advance_shared(s, stats, until_tick, until_all_arrived, static_cast<int>(team))) {
     return;
   }
-  if (more()) advance_shared(s, stats, until_tick, until_all_arrived, static_cast<int>(team));
+  while (more()) step(s, stats);
 }
 
 QueueModel::SharedPlan QueueModel::shared_plan(const QueueState& s, std::size_t n_team) const {
@@ -1164,19 +1166,20 @@ void QueueModel::shared_node_phase(QueueState& s, QueueState::ThreadScratch& t,
       node_visit(s, t, wi * 64 + static_cast<std::size_t>(std::countr_zero(bits)), k, to_end);
     }
   }
+  std::size_t own = 0;
   for (const std::int32_t link : t.sleepers) {
-    const auto l = static_cast<std::size_t>(link);
-    const std::size_t owner = p.link_owner[l];
+    const std::size_t owner = p.link_owner[static_cast<std::size_t>(link)];
     if (owner != me) {
       t.routed[owner].push_back(link);
-    } else if (s.link[l].wake_tick != kNoTick) {
-      t.sleep_wheel[static_cast<std::size_t>(s.link[l].wake_tick % kWheelSlots)].push_back(link);
+    } else {
+      t.sleepers[own++] = link;
     }
   }
-  t.sleepers.clear();
+  t.sleepers.resize(own);
+  file_sleepers(s, t);
 }
 
-void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::int64_t until_tick,
+bool QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::int64_t until_tick,
                                 bool until_all_arrived, int team) const {
   // One parallel region for all the ticks (docs/models/mobility.md#threads). Each thread owns
   // a block of nodes and the links into them (shared_plan()): it serves their buffers in the
@@ -1306,16 +1309,12 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
         }
         // the exits counted on this thread's links, and the links other threads sent to sleep
         apply_counts(s, t, true, k);
-        file_sleepers(s, t);
         for (std::size_t src = 0; src < n_team; ++src) {
           std::vector<std::int32_t>& routed = s.scratch[src].routed[me];
-          for (const std::int32_t link : routed) {
-            const std::int64_t wake = s.link[static_cast<std::size_t>(link)].wake_tick;
-            if (wake == kNoTick) continue;
-            t.sleep_wheel[static_cast<std::size_t>(wake % kWheelSlots)].push_back(link);
-          }
+          t.sleepers.insert(t.sleepers.end(), routed.begin(), routed.end());
           routed.clear();
         }
+        file_sleepers(s, t);
         ++k;
         if (k - s.interval_start_tick == interval_ticks_) {
           barrier.arrive_and_wait();
@@ -1335,13 +1334,9 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
     }
   }
   if (team_now != team) {
-    // (the wheels, refiled by owner, serve step() as well)
+    // advance() steps on (the wheels, refiled by owner, serve step() as well)
     for (QueueState::ThreadScratch& t : s.scratch) t.routed.clear();
-    while (s.tick < until_tick && s.tick < end_tick_ &&
-           !(until_all_arrived && s.n_arrived == trips_.n_vehicles())) {
-      step(s, stats);
-    }
-    return;
+    return false;
   }
   s.tick = end_tick;
   s.next_departure = end_departure;
@@ -1354,6 +1349,7 @@ void QueueModel::advance_shared(QueueState& s, LinkIntervalStats& stats, std::in
     t.n_active = 0;
     t.n_active_change = 0;
   }
+  return true;
 }
 
 void QueueModel::flush_interval(QueueState& s, LinkIntervalStats& stats,

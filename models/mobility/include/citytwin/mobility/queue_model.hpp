@@ -382,8 +382,9 @@ class QueueModel {
   // free time; returns whether it is a car now in the network
   bool depart(QueueState& state, const QueueState::ThreadScratch& scratch, std::int32_t vehicle,
               std::int64_t tick, bool parallel, std::int64_t& n_new_active) const;
-  // the ticks of advance() in one parallel region of `team` threads (docs: #threads)
-  void advance_shared(QueueState& state, LinkIntervalStats& stats, std::int64_t until_tick,
+  // the ticks of advance() in one parallel region of `team` threads (docs: #threads); false,
+  // with nothing stepped, when the region got fewer threads (nested in another region)
+  bool advance_shared(QueueState& state, LinkIntervalStats& stats, std::int64_t until_tick,
                       bool until_all_arrived, int team) const;
   // how advance_shared() splits the network between its threads
   struct SharedPlan {
