@@ -186,12 +186,15 @@ int command_compare(const std::vector<std::string>& argv) {
 // that much at once (address space only: pages are committed where touched), marked with
 // madvise(MADV_HUGEPAGE) (a no-op where the kernel's THP mode is "never"), and kept: the mmap
 // threshold is fixed at glibc's maximum (32 MiB) so that buffers below it come from this heap,
-// and freed memory is not trimmed back below 512 MiB. Anything failing leaves malloc as it was.
+// and freed memory is not trimmed back below 512 MiB. The worker threads allocate from this heap
+// too (one arena): each would otherwise get an arena of its own, grown in 4 KiB pages (two
+// threads reading the 20x20 network and routes side by side: 12.5 ms instead of 9.3 ms, median
+// of 10). Anything failing leaves malloc as it was.
 void use_huge_pages_for_heap() {
   constexpr std::size_t kReserve = std::size_t{256} << 20;
   constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
   if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 0 || mallopt(M_TRIM_THRESHOLD, 2 * kReserve) == 0 ||
-      mallopt(M_TOP_PAD, kReserve) == 0) {
+      mallopt(M_TOP_PAD, kReserve) == 0 || mallopt(M_ARENA_MAX, 1) == 0) {
     return;
   }
   // one allocation from the heap's top grows it by the pad (volatile: not optimised away)
