@@ -1,5 +1,6 @@
 #include <citytwin/io/result_writer.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include <citytwin/config.hpp>
 #include <citytwin/sim/city.hpp>
 #include <citytwin/sim/model.hpp>
+#include <citytwin/sim/parallel.hpp>
 #include <citytwin/sim/state.hpp>
 
 namespace citytwin::io {
@@ -385,6 +387,158 @@ TEST_F(ResultWriterTest, ChunksByFlushAndCompressesWithShuffle) {
   EXPECT_EQ(H5Pget_layout(dcpl.get()), H5D_CHUNKED);
   EXPECT_EQ(H5Pget_nfilters(dcpl.get()), 0);
   EXPECT_EQ(read_doubles(file.get(), "/bikeshare/fill_frac")[8], 22.25);
+}
+
+/// Every stored chunk of a dataset: its offset, filter mask and bytes (H5Dget_chunk_info,
+/// H5Dread_chunk), in offset order.
+struct StoredChunk {
+  std::vector<hsize_t> offset;
+  std::uint32_t filter_mask = 0;
+  std::vector<std::uint8_t> bytes;
+  bool operator==(const StoredChunk&) const = default;
+};
+std::vector<StoredChunk> stored_chunks(hid_t dataset) {
+  const TestHid space(H5Dget_space(dataset), H5Sclose);
+  const auto rank = static_cast<std::size_t>(H5Sget_simple_extent_ndims(space.get()));
+  hsize_t n_chunks = 0;
+  H5Dget_num_chunks(dataset, space.get(), &n_chunks);
+  std::vector<StoredChunk> out;
+  for (hsize_t k = 0; k < n_chunks; ++k) {
+    StoredChunk chunk;
+    chunk.offset.resize(rank);
+    unsigned mask = 0;
+    haddr_t address = 0;
+    hsize_t size = 0;
+    H5Dget_chunk_info(dataset, space.get(), k, chunk.offset.data(), &mask, &address, &size);
+    chunk.bytes.resize(static_cast<std::size_t>(size));
+    std::uint32_t read_mask = 0;
+    H5Dread_chunk(dataset, H5P_DEFAULT, chunk.offset.data(), &read_mask, chunk.bytes.data());
+    chunk.filter_mask = read_mask;
+    out.push_back(std::move(chunk));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const StoredChunk& a, const StoredChunk& b) { return a.offset < b.offset; });
+  return out;
+}
+
+TEST_F(ResultWriterTest, PacksChunksAsHdf5sFiltersWouldOnAnyThreadCount) {
+  // A series of 40,000 links (chunks of 4 rows x 32,768 links: an edge chunk of 7,232), a
+  // snapshot of 140,000 trips (chunks of 131,072: an edge chunk of 8,928), a 1-byte snapshot
+  // (nothing to shuffle) and a snapshot of scrambled bits that deflate cannot shrink
+  constexpr std::int64_t kLinks = 40000;
+  constexpr std::int64_t kTrips = 140000;
+  sim::StateLayout layout;
+  std::vector<std::int64_t> link_ids(kLinks);
+  std::vector<std::int64_t> trip_ids(kTrips);
+  for (std::int64_t i = 0; i < kLinks; ++i) link_ids[static_cast<std::size_t>(i)] = i + 1;
+  for (std::int64_t i = 0; i < kTrips; ++i) trip_ids[static_cast<std::size_t>(i)] = i + 1;
+  layout.add_dim({"mobility", "link", link_ids, "link id"});
+  layout.add_dim({"mobility", "trip", trip_ids, "trip id"});
+  const auto volume = layout.add<double>({"mobility", "volume_veh", {}, "link", 0, "1", "volume"});
+  sim::ColumnSpec snap{"mobility", "arrival_s", {}, "trip", 0, "s", "arrival time"};
+  snap.output = sim::Output::kSnapshot;
+  const auto arrival = layout.add<double>(snap);
+  snap.name = "mode";
+  const auto mode = layout.add<std::uint8_t>(snap);
+  snap.name = "noise";
+  const auto noise = layout.add<std::int64_t>(snap);
+  const auto fill = [&](sim::State& state, std::int64_t tick) {
+    for (std::int64_t l = 0; l < kLinks; ++l) {
+      state.get_mutable(volume)[static_cast<std::size_t>(l)] = static_cast<double>((l * 7 + tick * 3) % 50);
+    }
+    for (std::int64_t t = 0; t < kTrips; ++t) {
+      const auto k = static_cast<std::size_t>(t);
+      state.get_mutable(arrival)[k] = 0.5 * static_cast<double>(t % 3600 + tick);
+      state.get_mutable(mode)[k] = static_cast<std::uint8_t>((t + tick) % 3);
+      // splitmix64 of (trip, tick): incompressible
+      std::uint64_t z = static_cast<std::uint64_t>(t * 1000 + tick) + 0x9E3779B97F4A7C15ULL;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      state.get_mutable(noise)[k] = static_cast<std::int64_t>(z ^ (z >> 31));
+    }
+  };
+  // 11 steps, 4 a chunk: a flush after step 2 packs a part-filled chunk that the flush at step
+  // 4 completes through HDF5; steps 4-7 are one packed chunk, 8-10 a part-filled one at close
+  const auto write = [&](const fs::path& path, int threads) {
+    sim::set_thread_count(threads);
+    sim::State state(layout);
+    ResultWriter writer(path, test_metadata(), layout, count_options(4));
+    for (std::int64_t tick = 0; tick < 11; ++tick) {
+      fill(state, tick);
+      writer.append(tick, kStartUtcS + tick * kDtS, state);
+      if (tick == 1) writer.flush();
+    }
+    writer.close(true);
+    sim::set_thread_count(1);
+  };
+  const fs::path one = dir_ / "one.h5";
+  const fs::path four = dir_ / "four.h5";
+  write(one, 1);
+  write(four, 4);
+
+  // the values
+  const TestHid file = open_file(one);
+  const std::vector<double> volumes = read_doubles(file.get(), "/mobility/volume_veh");
+  ASSERT_EQ(volumes.size(), static_cast<std::size_t>(11 * kLinks));
+  for (std::int64_t tick = 0; tick < 11; ++tick) {
+    for (const std::int64_t l : {std::int64_t{0}, std::int64_t{32767}, std::int64_t{32768}, kLinks - 1}) {
+      EXPECT_EQ(volumes[static_cast<std::size_t>(tick * kLinks + l)], static_cast<double>((l * 7 + tick * 3) % 50))
+          << "tick " << tick << " link " << l;
+    }
+  }
+  sim::State last(layout);
+  fill(last, 10);
+  const std::vector<double> arrivals = read_doubles(file.get(), "/mobility/arrival_s");
+  EXPECT_TRUE(std::equal(arrivals.begin(), arrivals.end(), last.get(arrival).begin(), last.get(arrival).end()));
+  const std::vector<std::int64_t> noises = read_int64s(file.get(), "/mobility/noise");
+  EXPECT_TRUE(std::equal(noises.begin(), noises.end(), last.get(noise).begin(), last.get(noise).end()));
+  const std::vector<std::uint8_t> modes = read_all<std::uint8_t>(file.get(), "/mobility/mode", H5T_NATIVE_UINT8);
+  EXPECT_TRUE(std::equal(modes.begin(), modes.end(), last.get(mode).begin(), last.get(mode).end()));
+
+  // the stored chunks: the same on 1 and 4 threads, and the bytes HDF5's own filters store for
+  // the same values written in one go into a dataset of the same creation properties
+  const TestHid file4 = open_file(four);
+  const fs::path reference_path = dir_ / "reference.h5";
+  const TestHid reference(H5Fcreate(reference_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  std::int64_t n_packed = 0;
+  std::int64_t n_raw = 0;
+  for (const char* name : {"volume_veh", "arrival_s", "mode", "noise"}) {
+    const std::string path = std::string("/mobility/") + name;
+    const TestHid dataset = open_dataset(file.get(), path);
+    const std::vector<StoredChunk> chunks = stored_chunks(dataset.get());
+    EXPECT_EQ(chunks, stored_chunks(open_dataset(file4.get(), path).get())) << name;
+    const TestHid type(H5Dget_type(dataset.get()), H5Tclose);
+    const TestHid space(H5Dget_space(dataset.get()), H5Sclose);
+    const TestHid dcpl(H5Dget_create_plist(dataset.get()), H5Pclose);
+    const TestHid copy(H5Dcreate2(reference.get(), name, type.get(), space.get(), H5P_DEFAULT,
+                                  dcpl.get(), H5P_DEFAULT),
+                       H5Dclose);
+    const TestHid mem_type(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
+    std::vector<std::uint8_t> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())) *
+                                     H5Tget_size(type.get()));
+    H5Dread(dataset.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    H5Dwrite(copy.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    H5Fflush(reference.get(), H5F_SCOPE_GLOBAL);
+    const std::vector<StoredChunk> expected = stored_chunks(copy.get());
+    ASSERT_EQ(chunks.size(), expected.size()) << name;
+    for (std::size_t k = 0; k < chunks.size(); ++k) {
+      EXPECT_EQ(chunks[k].offset, expected[k].offset) << name;
+      if (chunks[k].filter_mask == 0) {
+        EXPECT_EQ(chunks[k], expected[k]) << name << " chunk " << k;
+        ++n_packed;
+      } else {
+        // deflate does not shrink it: stored shuffled, unpacked, the deflate filter skipped
+        EXPECT_EQ(chunks[k].filter_mask, 2u) << name;
+        EXPECT_EQ(std::string(name), "noise");
+        EXPECT_EQ(chunks[k].bytes.size(), 131072u * 8u) << name;
+        ++n_raw;
+      }
+    }
+  }
+  // volume: 3 row blocks x 2 link chunks; arrival: 2 trip chunks; mode: one; noise: the edge
+  // chunk (mostly zero padding) deflated, the full one stored raw
+  EXPECT_EQ(n_packed, 6 + 2 + 1 + 1);
+  EXPECT_EQ(n_raw, 1);
 }
 
 TEST_F(ResultWriterTest, RenamesPartialOnlyOnSuccess) {

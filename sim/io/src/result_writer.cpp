@@ -1,6 +1,8 @@
 #include <citytwin/io/result_writer.hpp>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,11 +22,13 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <zlib.h>
 
 #include "hdf5_support.hpp"
 
 #include <citytwin/config.hpp>
 #include <citytwin/sim/clock.hpp>
+#include <citytwin/sim/parallel.hpp>
 
 // The layout written here is documented in docs/output-format.md; change both together.
 
@@ -386,6 +390,67 @@ std::span<const T> view(const std::vector<T>& values) {
   return {values.data(), values.size()};
 }
 
+/// A chunk of an output variable packed by the writer itself: the bytes HDF5's shuffle and
+/// deflate filters would store, for H5Dwrite_chunk. Packing the chunks of a flush runs on all
+/// threads (HDF5's own filter pipeline runs on one); writing them stays serial, in a fixed order.
+struct PackedChunk {
+  hid_t dataset = H5I_INVALID_HID;
+  std::string name;                   // "<model>/<variable>", for errors
+  int rank = 2;                       // 1: a snapshot (entity), 2: a series (time, entity)
+  std::array<hsize_t, 2> offset{};    // first element: (entity) or (row, entity)
+  const std::byte* first_row = nullptr;  // the chunk's first row in the buffer, at entity 0
+  std::int64_t n_rows = 0;            // rows of the chunk held by the buffer (the rest is 0)
+  std::size_t row_bytes = 0;          // [B] one buffered row
+  hsize_t chunk_rows = 1;             // [1] rows of a chunk (1 for a snapshot)
+  hsize_t chunk_entities = 0;         // [1] entities of a chunk
+  std::int64_t n_entities = 0;        // [1] entities of the variable
+  std::size_t element_bytes = 0;      // [B]
+  std::uint32_t filter_mask = 0;      // filters skipped (bit 1: deflate, when it does not shrink)
+  std::vector<std::uint8_t> bytes;    // the packed chunk
+};
+
+/// Packs `chunk` at deflate level `compression` as the dataset's filters would: the chunk's
+/// elements (edge chunks padded with the fill value 0), byte-shuffled (HDF5's shuffle: byte j of
+/// element i goes to j x n + i; nothing moves for 1-byte elements or a single element), then
+/// deflated into a zlib stream by compress2() (libdeflate's in the citytwin program). A chunk
+/// that deflate does not shrink is stored shuffled only, with the deflate bit of its filter mask
+/// set, as HDF5 does when its optional deflate filter fails. `raw` is scratch space.
+void pack_chunk(PackedChunk& chunk, int compression, std::vector<std::uint8_t>& raw) {
+  const std::size_t es = chunk.element_bytes;
+  const auto n = static_cast<std::size_t>(chunk.chunk_rows * chunk.chunk_entities);
+  const std::size_t chunk_bytes = n * es;
+  raw.assign(chunk_bytes, 0);
+  const auto first_entity = static_cast<std::int64_t>(chunk.offset[chunk.rank == 1 ? 0 : 1]);
+  const std::size_t valid_bytes = static_cast<std::size_t>(std::min<std::int64_t>(
+                                      static_cast<std::int64_t>(chunk.chunk_entities),
+                                      chunk.n_entities - first_entity)) * es;
+  for (std::int64_t r = 0; r < chunk.n_rows; ++r) {
+    const std::byte* source = chunk.first_row + static_cast<std::size_t>(r) * chunk.row_bytes +
+                              static_cast<std::size_t>(first_entity) * es;
+    std::memcpy(raw.data() + static_cast<std::size_t>(r) * chunk.chunk_entities * es, source,
+                valid_bytes);
+  }
+  std::vector<std::uint8_t> shuffled(chunk_bytes);
+  if (es > 1 && n > 1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < es; ++j) shuffled[j * n + i] = raw[i * es + j];
+    }
+  } else {
+    std::memcpy(shuffled.data(), raw.data(), chunk_bytes);
+  }
+  chunk.bytes.resize(compressBound(static_cast<uLong>(chunk_bytes)));
+  auto packed_bytes = static_cast<uLongf>(chunk.bytes.size());
+  const int status = compress2(chunk.bytes.data(), &packed_bytes, shuffled.data(),
+                               static_cast<uLong>(chunk_bytes), compression);
+  if (status == Z_OK && packed_bytes < chunk_bytes) {
+    chunk.bytes.resize(packed_bytes);
+    chunk.filter_mask = 0;
+  } else {
+    chunk.bytes = std::move(shuffled);
+    chunk.filter_mask = 1U << 1;  // the pipeline is shuffle (0), deflate (1)
+  }
+}
+
 }  // namespace
 
 struct ResultWriter::Impl {
@@ -402,6 +467,11 @@ struct ResultWriter::Impl {
     // changed, or at the first append)
     bool dirty = false;
     bool buffered = false;  // append() filled the buffer at least once
+    std::size_t element_bytes = 0;  // [B]
+    // chunk shape: rows (1 for a snapshot) x entities; 0 entities: not packed by the writer
+    // (no compression, or no chunked layout)
+    hsize_t chunk_rows = 1;
+    hsize_t chunk_entities = 0;
     Hid dataset;
   };
 
@@ -572,9 +642,13 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
 
     // a snapshot: one (entity) variable, rewritten whole at every flush where it changed; zero
     // until the first flush
+    var.element_bytes = element_bytes;
     if (var.snapshot) {
       var.dataset = create_filled(group, spec.name, {hs(var.n_entities)}, mem_type, file_type,
                                   nullptr, options.compression);
+      const std::vector<hsize_t> chunk =
+          fixed_chunk({hs(var.n_entities)}, element_bytes, options.compression);
+      if (!chunk.empty()) var.chunk_entities = chunk[0];
       expect_ok(H5DSattach_scale(var.dataset.get(), entity_scale, 0),
                 "attaching " + spec.dim + " to " + spec.qualified_name());
       write_units(var.dataset.get(), spec.units, spec.long_name);
@@ -605,6 +679,10 @@ void ResultWriter::Impl::create_model_group(const std::string& model,
     var.dataset = Hid(H5Dcreate2(group, spec.name.c_str(), file_type, space.get(), H5P_DEFAULT,
                                  dcpl.get(), dapl.get()),
                       H5Dclose, "creating " + spec.qualified_name());
+    if (options.compression > 0) {
+      var.chunk_rows = rows;
+      var.chunk_entities = entities;
+    }
     expect_ok(H5DSattach_scale(var.dataset.get(), out.time.get(), 0),
               "attaching time to " + spec.qualified_name());
     expect_ok(H5DSattach_scale(var.dataset.get(), entity_scale, 1),
@@ -864,14 +942,18 @@ void ResultWriter::Impl::write_city(const sim::City& city) {
 void ResultWriter::Impl::flush() {
   if (n_buffered > 0) {
     const std::int64_t n_total = n_written + n_buffered;
-    const hsize_t start[2] = {hs(n_written), 0};
-    // one extent change and one H5Dwrite per dataset
-    const auto write_rows = [&](hid_t dataset, hid_t mem_type, int rank, std::int64_t n_cols,
-                                const void* data, const std::string& name) {
+    // sets the extent of a (time[, entity]) dataset to the rows written after this flush
+    const auto extend = [&](hid_t dataset, std::int64_t n_cols, const std::string& name) {
       const hsize_t extent[2] = {hs(n_total), hs(n_cols)};
       expect_ok(H5Dset_extent(dataset, extent), "extending " + name);
-      if (n_cols == 0) return;
-      const hsize_t count[2] = {hs(n_buffered), hs(n_cols)};
+    };
+    // rows [first, last) from `data` (the row `first`) through HDF5's pipeline (one thread)
+    const auto write_rows = [&](hid_t dataset, hid_t mem_type, int rank, std::int64_t n_cols,
+                                std::int64_t first, std::int64_t last, const void* data,
+                                const std::string& name) {
+      if (n_cols == 0 || first >= last) return;
+      const hsize_t start[2] = {hs(first), 0};
+      const hsize_t count[2] = {hs(last - first), hs(n_cols)};
       const Hid file_space(H5Dget_space(dataset), H5Sclose, "H5Dget_space");
       expect_ok(
           H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
@@ -880,25 +962,90 @@ void ResultWriter::Impl::flush() {
       expect_ok(H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data),
                 "writing " + name);
     };
+    // Compressed variables go by whole chunks packed here (pack_chunk), except the rows that
+    // complete a chunk begun at an earlier flush (HDF5 merges those into the stored chunk).
+    // Packed bytes are in the file's byte order only on a little-endian machine.
+    constexpr bool kPackHere = std::endian::native == std::endian::little;
+    std::vector<PackedChunk> packed;
+    // the chunks of rows [first, last) of `var`, whose row `first` is at `data`
+    const auto add_chunks = [&](const OutputVariable& var, std::int64_t first, std::int64_t last,
+                                const std::byte* data, const std::string& name) {
+      const auto rows = static_cast<std::int64_t>(var.chunk_rows);
+      const auto entities = static_cast<std::int64_t>(var.chunk_entities);
+      for (std::int64_t row = first; row < last; row += rows) {
+        for (std::int64_t e = 0; e < var.n_entities; e += entities) {
+          PackedChunk c;
+          c.dataset = var.dataset.get();
+          c.name = name;
+          c.rank = var.snapshot ? 1 : 2;
+          c.offset = var.snapshot ? std::array<hsize_t, 2>{hs(e), 0}
+                                  : std::array<hsize_t, 2>{hs(row), hs(e)};
+          c.first_row = data + static_cast<std::size_t>(row - first) * var.row_bytes;
+          c.n_rows = std::min(rows, last - row);
+          c.row_bytes = var.row_bytes;
+          c.chunk_rows = var.chunk_rows;
+          c.chunk_entities = var.chunk_entities;
+          c.n_entities = var.n_entities;
+          c.element_bytes = var.element_bytes;
+          packed.push_back(std::move(c));
+        }
+      }
+    };
     for (ModelGroup& group : groups) {
-      write_rows(group.time.get(), H5T_NATIVE_DOUBLE, 1, 1, time_s.data(), group.model + "/time");
-      write_rows(group.tick.get(), H5T_NATIVE_INT64, 1, 1, ticks.data(), group.model + "/tick");
+      const std::string time_name = group.model + "/time";
+      const std::string tick_name = group.model + "/tick";
+      extend(group.time.get(), 1, time_name);
+      extend(group.tick.get(), 1, tick_name);
+      write_rows(group.time.get(), H5T_NATIVE_DOUBLE, 1, 1, n_written, n_total, time_s.data(),
+                 time_name);
+      write_rows(group.tick.get(), H5T_NATIVE_INT64, 1, 1, n_written, n_total, ticks.data(),
+                 tick_name);
       bytes_written += 16 * n_buffered;
       for (OutputVariable& var : group.variables) {
+        const std::string name = group.model + "/" + var.name;
+        const bool pack = kPackHere && var.chunk_entities > 0 && var.n_entities > 0;
         if (var.snapshot) {
-          if (var.n_entities > 0 && var.dirty) {
+          if (var.n_entities > 0 && var.dirty && pack) {
+            add_chunks(var, 0, 1, var.buffer.data(), name);
+          } else if (var.n_entities > 0 && var.dirty) {
             expect_ok(H5Dwrite(var.dataset.get(), var.mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                var.buffer.data()),
-                      "writing " + group.model + "/" + var.name);
+                      "writing " + name);
           }
           var.dirty = false;
           bytes_written += static_cast<std::int64_t>(var.row_bytes);
           continue;
         }
-        write_rows(var.dataset.get(), var.mem_type, 2, var.n_entities, var.buffer.data(),
-                   group.model + "/" + var.name);
+        extend(var.dataset.get(), var.n_entities, name);
+        // with packing, HDF5 writes only the rows up to the first chunk boundary
+        const auto rows = static_cast<std::int64_t>(var.chunk_rows);
+        const std::int64_t fresh =
+            pack ? std::min(n_total, (n_written + rows - 1) / rows * rows) : n_total;
+        write_rows(var.dataset.get(), var.mem_type, 2, var.n_entities, n_written, fresh,
+                   var.buffer.data(), name);
+        if (pack) {
+          add_chunks(var, fresh, n_total,
+                     var.buffer.data() + static_cast<std::size_t>(fresh - n_written) * var.row_bytes,
+                     name);
+        }
         bytes_written += static_cast<std::int64_t>(var.row_bytes) * n_buffered;
       }
+    }
+    // pack on all threads, write in a fixed order
+    const auto n_packed = static_cast<std::int64_t>(packed.size());
+    const int compression = options.compression;
+#pragma omp parallel if (n_packed > 1 && sim::thread_count() > 1)
+    {
+      std::vector<std::uint8_t> scratch;
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t k = 0; k < n_packed; ++k) {
+        pack_chunk(packed[static_cast<std::size_t>(k)], compression, scratch);
+      }
+    }
+    for (const PackedChunk& c : packed) {
+      expect_ok(H5Dwrite_chunk(c.dataset, H5P_DEFAULT, c.filter_mask, c.offset.data(),
+                               c.bytes.size(), c.bytes.data()),
+                "writing " + c.name);
     }
     n_written = n_total;
     n_buffered = 0;
