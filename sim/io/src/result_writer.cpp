@@ -37,6 +37,7 @@ namespace {
 
 constexpr std::size_t kChunkBudgetBytes = std::size_t{1} << 20;  // [B] upper size of one chunk
 constexpr std::int64_t kTimeCoordinateChunk = 1024;  // [1] minimum time chunk of coordinates
+constexpr int kPackBatchPerThread = 4;  // [1] chunks packed per thread before they are written
 
 using detail::collect_error;
 using detail::expect_ok;
@@ -409,16 +410,24 @@ struct PackedChunk {
   std::vector<std::uint8_t> bytes;    // the packed chunk
 };
 
+/// A thread's buffers for pack_chunk(), reused from chunk to chunk.
+struct PackScratch {
+  std::vector<std::uint8_t> raw;       // the chunk's elements
+  std::vector<std::uint8_t> shuffled;  // byte-shuffled
+  std::vector<std::uint8_t> deflated;  // the zlib stream, compressBound() bytes
+};
+
 /// Packs `chunk` at deflate level `compression` as the dataset's filters would: the chunk's
 /// elements (edge chunks padded with the fill value 0), byte-shuffled (HDF5's shuffle: byte j of
 /// element i goes to j x n + i; nothing moves for 1-byte elements or a single element), then
 /// deflated into a zlib stream by compress2() (libdeflate's in the citytwin program). A chunk
 /// that deflate does not shrink is stored shuffled only, with the deflate bit of its filter mask
-/// set, as HDF5 does when its optional deflate filter fails. `raw` is scratch space.
-void pack_chunk(PackedChunk& chunk, int compression, std::vector<std::uint8_t>& raw) {
+/// set, as HDF5 does when its optional deflate filter fails. chunk.bytes gets the exact size.
+void pack_chunk(PackedChunk& chunk, int compression, PackScratch& scratch) {
   const std::size_t es = chunk.element_bytes;
   const auto n = static_cast<std::size_t>(chunk.chunk_rows * chunk.chunk_entities);
   const std::size_t chunk_bytes = n * es;
+  std::vector<std::uint8_t>& raw = scratch.raw;
   raw.assign(chunk_bytes, 0);
   const auto first_entity = static_cast<std::int64_t>(chunk.offset[chunk.rank == 1 ? 0 : 1]);
   const std::size_t valid_bytes = static_cast<std::size_t>(std::min<std::int64_t>(
@@ -430,23 +439,27 @@ void pack_chunk(PackedChunk& chunk, int compression, std::vector<std::uint8_t>& 
     std::memcpy(raw.data() + static_cast<std::size_t>(r) * chunk.chunk_entities * es, source,
                 valid_bytes);
   }
-  std::vector<std::uint8_t> shuffled(chunk_bytes);
+  std::vector<std::uint8_t>& shuffled = scratch.shuffled;
+  shuffled.resize(chunk_bytes);
   if (es > 1 && n > 1) {
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = 0; j < es; ++j) shuffled[j * n + i] = raw[i * es + j];
+    for (std::size_t j = 0; j < es; ++j) {
+      std::uint8_t* out = shuffled.data() + j * n;
+      const std::uint8_t* in = raw.data() + j;
+      for (std::size_t i = 0; i < n; ++i) out[i] = in[i * es];
     }
   } else {
     std::memcpy(shuffled.data(), raw.data(), chunk_bytes);
   }
-  chunk.bytes.resize(compressBound(static_cast<uLong>(chunk_bytes)));
-  auto packed_bytes = static_cast<uLongf>(chunk.bytes.size());
-  const int status = compress2(chunk.bytes.data(), &packed_bytes, shuffled.data(),
+  scratch.deflated.resize(compressBound(static_cast<uLong>(chunk_bytes)));
+  auto packed_bytes = static_cast<uLongf>(scratch.deflated.size());
+  const int status = compress2(scratch.deflated.data(), &packed_bytes, shuffled.data(),
                                static_cast<uLong>(chunk_bytes), compression);
   if (status == Z_OK && packed_bytes < chunk_bytes) {
-    chunk.bytes.resize(packed_bytes);
+    chunk.bytes.assign(scratch.deflated.begin(),
+                       scratch.deflated.begin() + static_cast<std::ptrdiff_t>(packed_bytes));
     chunk.filter_mask = 0;
   } else {
-    chunk.bytes = std::move(shuffled);
+    chunk.bytes = shuffled;
     chunk.filter_mask = 1U << 1;  // the pipeline is shuffle (0), deflate (1)
   }
 }
@@ -1031,21 +1044,29 @@ void ResultWriter::Impl::flush() {
         bytes_written += static_cast<std::int64_t>(var.row_bytes) * n_buffered;
       }
     }
-    // pack on all threads, write in a fixed order
+    // pack on all threads, write in a fixed order; in batches of a few chunks per thread, so
+    // that a flush holds few packed chunks at a time
     const auto n_packed = static_cast<std::int64_t>(packed.size());
     const int compression = options.compression;
-#pragma omp parallel if (n_packed > 1 && sim::thread_count() > 1)
-    {
-      std::vector<std::uint8_t> scratch;
+    const int threads = sim::thread_count();
+    const std::int64_t batch = std::int64_t{kPackBatchPerThread} * threads;
+    for (std::int64_t first = 0; first < n_packed; first += batch) {
+      const std::int64_t last = std::min(n_packed, first + batch);
+#pragma omp parallel if (last - first > 1 && threads > 1)
+      {
+        PackScratch scratch;
 #pragma omp for schedule(dynamic, 1)
-      for (std::int64_t k = 0; k < n_packed; ++k) {
-        pack_chunk(packed[static_cast<std::size_t>(k)], compression, scratch);
+        for (std::int64_t k = first; k < last; ++k) {
+          pack_chunk(packed[static_cast<std::size_t>(k)], compression, scratch);
+        }
       }
-    }
-    for (const PackedChunk& c : packed) {
-      expect_ok(H5Dwrite_chunk(c.dataset, H5P_DEFAULT, c.filter_mask, c.offset.data(),
-                               c.bytes.size(), c.bytes.data()),
-                "writing " + c.name);
+      for (std::int64_t k = first; k < last; ++k) {
+        PackedChunk& c = packed[static_cast<std::size_t>(k)];
+        expect_ok(H5Dwrite_chunk(c.dataset, H5P_DEFAULT, c.filter_mask, c.offset.data(),
+                                 c.bytes.size(), c.bytes.data()),
+                  "writing " + c.name);
+        std::vector<std::uint8_t>().swap(c.bytes);
+      }
     }
     n_written = n_total;
     n_buffered = 0;
