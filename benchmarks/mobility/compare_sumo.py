@@ -228,16 +228,19 @@ def run_citytwin(build, cache, net, routes, signals, duration_s, threads_list, r
             return {"error": p.returncode, "message": (p.stderr or p.stdout).strip()}
         wall_v = min(wall_v, w)
     res = {"validate_s": wall_v, "wall_s": {}, "cpu_s": {}}
-    for threads in threads_list:
-        best = (math.inf, math.inf)
-        for _ in range(repeat):
+    # the thread counts take turns (1, 2, 1, 2, ...), so that a slow spell of the machine does
+    # not fall on one of them only
+    best = {threads: (math.inf, math.inf) for threads in threads_list}
+    for _ in range(repeat):
+        for threads in threads_list:
             cmd = citytwin_cmd(build, "run", net, routes, signals, duration_s, threads, out)
             w, p = run_timed(cmd, env=env)
             if p.returncode != 0:
                 return {"error": p.returncode, "message": (p.stderr or p.stdout).strip()}
-            best = min(best, (w, p.cpu_s))
-        res["wall_s"][threads], res["cpu_s"][threads] = best
-        res["mean_trip_s"], res["arrived"], res["trips"] = read_citytwin_results(out)
+            best[threads] = min(best[threads], (w, p.cpu_s))
+    for threads in threads_list:
+        res["wall_s"][threads], res["cpu_s"][threads] = best[threads]
+    res["mean_trip_s"], res["arrived"], res["trips"] = read_citytwin_results(out)
     out.unlink()
     return res
 
