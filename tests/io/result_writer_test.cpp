@@ -444,7 +444,8 @@ TEST_F(ResultWriterTest, PacksChunksAsHdf5sFiltersWouldOnAnyThreadCount) {
   const auto noise = layout.add<std::int64_t>(snap);
   const auto fill = [&](sim::State& state, std::int64_t tick) {
     for (std::int64_t l = 0; l < kLinks; ++l) {
-      state.get_mutable(volume)[static_cast<std::size_t>(l)] = static_cast<double>((l * 7 + tick * 3) % 50);
+      state.get_mutable(volume)[static_cast<std::size_t>(l)] =
+          static_cast<double>((l * 7 + tick * 3) % 50);
     }
     for (std::int64_t t = 0; t < kTrips; ++t) {
       const auto k = static_cast<std::size_t>(t);
@@ -481,25 +482,31 @@ TEST_F(ResultWriterTest, PacksChunksAsHdf5sFiltersWouldOnAnyThreadCount) {
   const std::vector<double> volumes = read_doubles(file.get(), "/mobility/volume_veh");
   ASSERT_EQ(volumes.size(), static_cast<std::size_t>(11 * kLinks));
   for (std::int64_t tick = 0; tick < 11; ++tick) {
-    for (const std::int64_t l : {std::int64_t{0}, std::int64_t{32767}, std::int64_t{32768}, kLinks - 1}) {
-      EXPECT_EQ(volumes[static_cast<std::size_t>(tick * kLinks + l)], static_cast<double>((l * 7 + tick * 3) % 50))
+    for (const std::int64_t l :
+         {std::int64_t{0}, std::int64_t{32767}, std::int64_t{32768}, kLinks - 1}) {
+      EXPECT_EQ(volumes[static_cast<std::size_t>(tick * kLinks + l)],
+                static_cast<double>((l * 7 + tick * 3) % 50))
           << "tick " << tick << " link " << l;
     }
   }
   sim::State last(layout);
   fill(last, 10);
   const std::vector<double> arrivals = read_doubles(file.get(), "/mobility/arrival_s");
-  EXPECT_TRUE(std::equal(arrivals.begin(), arrivals.end(), last.get(arrival).begin(), last.get(arrival).end()));
+  EXPECT_TRUE(std::equal(arrivals.begin(), arrivals.end(), last.get(arrival).begin(),
+                         last.get(arrival).end()));
   const std::vector<std::int64_t> noises = read_int64s(file.get(), "/mobility/noise");
-  EXPECT_TRUE(std::equal(noises.begin(), noises.end(), last.get(noise).begin(), last.get(noise).end()));
-  const std::vector<std::uint8_t> modes = read_all<std::uint8_t>(file.get(), "/mobility/mode", H5T_NATIVE_UINT8);
+  EXPECT_TRUE(
+      std::equal(noises.begin(), noises.end(), last.get(noise).begin(), last.get(noise).end()));
+  const std::vector<std::uint8_t> modes =
+      read_all<std::uint8_t>(file.get(), "/mobility/mode", H5T_NATIVE_UINT8);
   EXPECT_TRUE(std::equal(modes.begin(), modes.end(), last.get(mode).begin(), last.get(mode).end()));
 
   // the stored chunks: the same on 1 and 4 threads, and the bytes HDF5's own filters store for
   // the same values written in one go into a dataset of the same creation properties
   const TestHid file4 = open_file(four);
   const fs::path reference_path = dir_ / "reference.h5";
-  const TestHid reference(H5Fcreate(reference_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  const TestHid reference(
+      H5Fcreate(reference_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
   std::int64_t n_packed = 0;
   std::int64_t n_raw = 0;
   for (const char* name : {"volume_veh", "arrival_s", "mode", "noise"}) {
@@ -514,8 +521,9 @@ TEST_F(ResultWriterTest, PacksChunksAsHdf5sFiltersWouldOnAnyThreadCount) {
                                   dcpl.get(), H5P_DEFAULT),
                        H5Dclose);
     const TestHid mem_type(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
-    std::vector<std::uint8_t> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())) *
-                                     H5Tget_size(type.get()));
+    std::vector<std::uint8_t> values(
+        static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())) *
+        H5Tget_size(type.get()));
     H5Dread(dataset.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
     H5Dwrite(copy.get(), mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
     H5Fflush(reference.get(), H5F_SCOPE_GLOBAL);

@@ -396,18 +396,18 @@ std::span<const T> view(const std::vector<T>& values) {
 /// threads (HDF5's own filter pipeline runs on one); writing them stays serial, in a fixed order.
 struct PackedChunk {
   hid_t dataset = H5I_INVALID_HID;
-  std::string name;                   // "<model>/<variable>", for errors
-  int rank = 2;                       // 1: a snapshot (entity), 2: a series (time, entity)
-  std::array<hsize_t, 2> offset{};    // first element: (entity) or (row, entity)
+  std::string name;                      // "<model>/<variable>", for errors
+  int rank = 2;                          // 1: a snapshot (entity), 2: a series (time, entity)
+  std::array<hsize_t, 2> offset{};       // first element: (entity) or (row, entity)
   const std::byte* first_row = nullptr;  // the chunk's first row in the buffer, at entity 0
-  std::int64_t n_rows = 0;            // rows of the chunk held by the buffer (the rest is 0)
-  std::size_t row_bytes = 0;          // [B] one buffered row
-  hsize_t chunk_rows = 1;             // [1] rows of a chunk (1 for a snapshot)
-  hsize_t chunk_entities = 0;         // [1] entities of a chunk
-  std::int64_t n_entities = 0;        // [1] entities of the variable
-  std::size_t element_bytes = 0;      // [B]
-  std::uint32_t filter_mask = 0;      // filters skipped (bit 1: deflate, when it does not shrink)
-  std::vector<std::uint8_t> bytes;    // the packed chunk
+  std::int64_t n_rows = 0;               // rows of the chunk held by the buffer (the rest is 0)
+  std::size_t row_bytes = 0;             // [B] one buffered row
+  hsize_t chunk_rows = 1;                // [1] rows of a chunk (1 for a snapshot)
+  hsize_t chunk_entities = 0;            // [1] entities of a chunk
+  std::int64_t n_entities = 0;           // [1] entities of the variable
+  std::size_t element_bytes = 0;         // [B]
+  std::uint32_t filter_mask = 0;    // filters skipped (bit 1: deflate, when it does not shrink)
+  std::vector<std::uint8_t> bytes;  // the packed chunk
 };
 
 /// A thread's buffers for pack_chunk(), reused from chunk to chunk.
@@ -430,9 +430,10 @@ void pack_chunk(PackedChunk& chunk, int compression, PackScratch& scratch) {
   std::vector<std::uint8_t>& raw = scratch.raw;
   raw.assign(chunk_bytes, 0);
   const auto first_entity = static_cast<std::int64_t>(chunk.offset[chunk.rank == 1 ? 0 : 1]);
-  const std::size_t valid_bytes = static_cast<std::size_t>(std::min<std::int64_t>(
-                                      static_cast<std::int64_t>(chunk.chunk_entities),
-                                      chunk.n_entities - first_entity)) * es;
+  const std::size_t valid_bytes =
+      static_cast<std::size_t>(std::min<std::int64_t>(
+          static_cast<std::int64_t>(chunk.chunk_entities), chunk.n_entities - first_entity)) *
+      es;
   for (std::int64_t r = 0; r < chunk.n_rows; ++r) {
     const std::byte* source = chunk.first_row + static_cast<std::size_t>(r) * chunk.row_bytes +
                               static_cast<std::size_t>(first_entity) * es;
@@ -1037,9 +1038,10 @@ void ResultWriter::Impl::flush() {
         write_rows(var.dataset.get(), var.mem_type, 2, var.n_entities, n_written, fresh,
                    var.buffer.data(), name);
         if (pack) {
-          add_chunks(var, fresh, n_total,
-                     var.buffer.data() + static_cast<std::size_t>(fresh - n_written) * var.row_bytes,
-                     name);
+          add_chunks(
+              var, fresh, n_total,
+              var.buffer.data() + static_cast<std::size_t>(fresh - n_written) * var.row_bytes,
+              name);
         }
         bytes_written += static_cast<std::int64_t>(var.row_bytes) * n_buffered;
       }
