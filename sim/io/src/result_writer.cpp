@@ -391,80 +391,6 @@ std::span<const T> view(const std::vector<T>& values) {
   return {values.data(), values.size()};
 }
 
-/// A chunk of an output variable packed by the writer itself: the bytes HDF5's shuffle and
-/// deflate filters would store, for H5Dwrite_chunk. Packing the chunks of a flush runs on all
-/// threads (HDF5's own filter pipeline runs on one); writing them stays serial, in a fixed order.
-struct PackedChunk {
-  hid_t dataset = H5I_INVALID_HID;
-  std::string name;                      // "<model>/<variable>", for errors
-  int rank = 2;                          // 1: a snapshot (entity), 2: a series (time, entity)
-  std::array<hsize_t, 2> offset{};       // first element: (entity) or (row, entity)
-  const std::byte* first_row = nullptr;  // the chunk's first row in the buffer, at entity 0
-  std::int64_t n_rows = 0;               // rows of the chunk held by the buffer (the rest is 0)
-  std::size_t row_bytes = 0;             // [B] one buffered row
-  hsize_t chunk_rows = 1;                // [1] rows of a chunk (1 for a snapshot)
-  hsize_t chunk_entities = 0;            // [1] entities of a chunk
-  std::int64_t n_entities = 0;           // [1] entities of the variable
-  std::size_t element_bytes = 0;         // [B]
-  std::uint32_t filter_mask = 0;    // filters skipped (bit 1: deflate, when it does not shrink)
-  std::vector<std::uint8_t> bytes;  // the packed chunk
-};
-
-/// A thread's buffers for pack_chunk(), reused from chunk to chunk.
-struct PackScratch {
-  std::vector<std::uint8_t> raw;       // the chunk's elements
-  std::vector<std::uint8_t> shuffled;  // byte-shuffled
-  std::vector<std::uint8_t> deflated;  // the zlib stream, compressBound() bytes
-};
-
-/// Packs `chunk` at deflate level `compression` as the dataset's filters would: the chunk's
-/// elements (edge chunks padded with the fill value 0), byte-shuffled (HDF5's shuffle: byte j of
-/// element i goes to j x n + i; nothing moves for 1-byte elements or a single element), then
-/// deflated into a zlib stream by compress2() (libdeflate's in the citytwin program). A chunk
-/// that deflate does not shrink is stored shuffled only, with the deflate bit of its filter mask
-/// set, as HDF5 does when its optional deflate filter fails. chunk.bytes gets the exact size.
-void pack_chunk(PackedChunk& chunk, int compression, PackScratch& scratch) {
-  const std::size_t es = chunk.element_bytes;
-  const auto n = static_cast<std::size_t>(chunk.chunk_rows * chunk.chunk_entities);
-  const std::size_t chunk_bytes = n * es;
-  std::vector<std::uint8_t>& raw = scratch.raw;
-  raw.assign(chunk_bytes, 0);
-  const auto first_entity = static_cast<std::int64_t>(chunk.offset[chunk.rank == 1 ? 0 : 1]);
-  const std::size_t valid_bytes =
-      static_cast<std::size_t>(std::min<std::int64_t>(
-          static_cast<std::int64_t>(chunk.chunk_entities), chunk.n_entities - first_entity)) *
-      es;
-  for (std::int64_t r = 0; r < chunk.n_rows; ++r) {
-    const std::byte* source = chunk.first_row + static_cast<std::size_t>(r) * chunk.row_bytes +
-                              static_cast<std::size_t>(first_entity) * es;
-    std::memcpy(raw.data() + static_cast<std::size_t>(r) * chunk.chunk_entities * es, source,
-                valid_bytes);
-  }
-  std::vector<std::uint8_t>& shuffled = scratch.shuffled;
-  shuffled.resize(chunk_bytes);
-  if (es > 1 && n > 1) {
-    for (std::size_t j = 0; j < es; ++j) {
-      std::uint8_t* out = shuffled.data() + j * n;
-      const std::uint8_t* in = raw.data() + j;
-      for (std::size_t i = 0; i < n; ++i) out[i] = in[i * es];
-    }
-  } else {
-    std::memcpy(shuffled.data(), raw.data(), chunk_bytes);
-  }
-  scratch.deflated.resize(compressBound(static_cast<uLong>(chunk_bytes)));
-  auto packed_bytes = static_cast<uLongf>(scratch.deflated.size());
-  const int status = compress2(scratch.deflated.data(), &packed_bytes, shuffled.data(),
-                               static_cast<uLong>(chunk_bytes), compression);
-  if (status == Z_OK && packed_bytes < chunk_bytes) {
-    chunk.bytes.assign(scratch.deflated.begin(),
-                       scratch.deflated.begin() + static_cast<std::ptrdiff_t>(packed_bytes));
-    chunk.filter_mask = 0;
-  } else {
-    chunk.bytes = shuffled;
-    chunk.filter_mask = 1U << 1;  // the pipeline is shuffle (0), deflate (1)
-  }
-}
-
 }  // namespace
 
 struct ResultWriter::Impl {
@@ -488,6 +414,75 @@ struct ResultWriter::Impl {
     hsize_t chunk_entities = 0;
     Hid dataset;
   };
+
+  /// A chunk of an output variable packed by the writer itself: the bytes HDF5's shuffle and
+  /// deflate filters would store, for H5Dwrite_chunk. Packing the chunks of a flush runs on all
+  /// threads (HDF5's own filter pipeline runs on one); writing them stays serial, in a fixed order.
+  struct PackedChunk {
+    const OutputVariable* var = nullptr;
+    std::string name;                      // "<model>/<variable>", for errors
+    std::array<hsize_t, 2> offset{};       // first element: (entity) or (row, entity)
+    const std::byte* first_row = nullptr;  // the chunk's first row in the buffer, at entity 0
+    std::int64_t n_rows = 0;               // rows of the chunk held by the buffer (the rest is 0)
+    std::uint32_t filter_mask = 0;    // filters skipped (bit 1: deflate, when it does not shrink)
+    std::vector<std::uint8_t> bytes;  // the packed chunk
+  };
+
+  /// A thread's buffers for pack_chunk(), reused from chunk to chunk.
+  struct PackScratch {
+    std::vector<std::uint8_t> raw;       // the chunk's elements
+    std::vector<std::uint8_t> shuffled;  // byte-shuffled
+    std::vector<std::uint8_t> deflated;  // the zlib stream, compressBound() bytes
+  };
+
+  /// Packs `chunk` at deflate level `compression` as the dataset's filters would: the chunk's
+  /// elements (edge chunks padded with the fill value 0), byte-shuffled (HDF5's shuffle: byte j of
+  /// element i goes to j x n + i; nothing moves for 1-byte elements or a single element), then
+  /// deflated into a zlib stream by compress2() (libdeflate's in the citytwin program). A chunk
+  /// that deflate does not shrink is stored shuffled only, with the deflate bit of its filter mask
+  /// set, as HDF5 does when its optional deflate filter fails. chunk.bytes gets the exact size.
+  static void pack_chunk(PackedChunk& chunk, int compression, PackScratch& scratch) {
+    const OutputVariable& var = *chunk.var;
+    const std::size_t es = var.element_bytes;
+    const auto n = static_cast<std::size_t>(var.chunk_rows * var.chunk_entities);
+    const std::size_t chunk_bytes = n * es;
+    std::vector<std::uint8_t>& raw = scratch.raw;
+    raw.assign(chunk_bytes, 0);
+    const auto first_entity = static_cast<std::int64_t>(chunk.offset[var.snapshot ? 0 : 1]);
+    const std::size_t valid_bytes =
+        static_cast<std::size_t>(std::min<std::int64_t>(
+            static_cast<std::int64_t>(var.chunk_entities), var.n_entities - first_entity)) *
+        es;
+    for (std::int64_t r = 0; r < chunk.n_rows; ++r) {
+      const std::byte* source = chunk.first_row + static_cast<std::size_t>(r) * var.row_bytes +
+                                static_cast<std::size_t>(first_entity) * es;
+      std::memcpy(raw.data() + static_cast<std::size_t>(r) * var.chunk_entities * es, source,
+                  valid_bytes);
+    }
+    std::vector<std::uint8_t>& shuffled = scratch.shuffled;
+    shuffled.resize(chunk_bytes);
+    if (es > 1 && n > 1) {
+      for (std::size_t j = 0; j < es; ++j) {
+        std::uint8_t* out = shuffled.data() + j * n;
+        const std::uint8_t* in = raw.data() + j;
+        for (std::size_t i = 0; i < n; ++i) out[i] = in[i * es];
+      }
+    } else {
+      std::memcpy(shuffled.data(), raw.data(), chunk_bytes);
+    }
+    scratch.deflated.resize(compressBound(static_cast<uLong>(chunk_bytes)));
+    auto packed_bytes = static_cast<uLongf>(scratch.deflated.size());
+    const int status = compress2(scratch.deflated.data(), &packed_bytes, shuffled.data(),
+                                 static_cast<uLong>(chunk_bytes), compression);
+    if (status == Z_OK && packed_bytes < chunk_bytes) {
+      chunk.bytes.assign(scratch.deflated.begin(),
+                         scratch.deflated.begin() + static_cast<std::ptrdiff_t>(packed_bytes));
+      chunk.filter_mask = 0;
+    } else {
+      chunk.bytes = shuffled;
+      chunk.filter_mask = 1U << 1;  // the pipeline is shuffle (0), deflate (1)
+    }
+  }
 
   /// The results group of one model.
   struct ModelGroup {
@@ -989,18 +984,12 @@ void ResultWriter::Impl::flush() {
       for (std::int64_t row = first; row < last; row += rows) {
         for (std::int64_t e = 0; e < var.n_entities; e += entities) {
           PackedChunk c;
-          c.dataset = var.dataset.get();
+          c.var = &var;
           c.name = name;
-          c.rank = var.snapshot ? 1 : 2;
           c.offset = var.snapshot ? std::array<hsize_t, 2>{hs(e), 0}
                                   : std::array<hsize_t, 2>{hs(row), hs(e)};
           c.first_row = data + static_cast<std::size_t>(row - first) * var.row_bytes;
           c.n_rows = std::min(rows, last - row);
-          c.row_bytes = var.row_bytes;
-          c.chunk_rows = var.chunk_rows;
-          c.chunk_entities = var.chunk_entities;
-          c.n_entities = var.n_entities;
-          c.element_bytes = var.element_bytes;
           packed.push_back(std::move(c));
         }
       }
@@ -1064,7 +1053,7 @@ void ResultWriter::Impl::flush() {
       }
       for (std::int64_t k = first; k < last; ++k) {
         PackedChunk& c = packed[static_cast<std::size_t>(k)];
-        expect_ok(H5Dwrite_chunk(c.dataset, H5P_DEFAULT, c.filter_mask, c.offset.data(),
+        expect_ok(H5Dwrite_chunk(c.var->dataset.get(), H5P_DEFAULT, c.filter_mask, c.offset.data(),
                                  c.bytes.size(), c.bytes.data()),
                   "writing " + c.name);
         std::vector<std::uint8_t>().swap(c.bytes);
