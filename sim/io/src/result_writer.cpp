@@ -1041,15 +1041,13 @@ void ResultWriter::Impl::flush() {
     const int compression = options.compression;
     const int threads = sim::thread_count();
     const std::int64_t batch = std::int64_t{kPackBatchPerThread} * threads;
+    std::vector<PackScratch> scratch(static_cast<std::size_t>(n_packed > 0 ? threads : 0));
     for (std::int64_t first = 0; first < n_packed; first += batch) {
       const std::int64_t last = std::min(n_packed, first + batch);
-#pragma omp parallel if (last - first > 1 && threads > 1)
-      {
-        PackScratch scratch;
-#pragma omp for schedule(dynamic, 1)
-        for (std::int64_t k = first; k < last; ++k) {
-          pack_chunk(packed[static_cast<std::size_t>(k)], compression, scratch);
-        }
+#pragma omp parallel for schedule(dynamic, 1) if (last - first > 1 && threads > 1)
+      for (std::int64_t k = first; k < last; ++k) {
+        pack_chunk(packed[static_cast<std::size_t>(k)], compression,
+                   scratch[static_cast<std::size_t>(sim::thread_index())]);
       }
       for (std::int64_t k = first; k < last; ++k) {
         PackedChunk& c = packed[static_cast<std::size_t>(k)];
