@@ -424,12 +424,12 @@ bool QueueModel::done(const QueueState& state) const {
   const auto l = static_cast<std::size_t>(link);
   // the car counts on the link from now on (its room is judged with this tick's entries; cars
   // that left it this tick free their room only at the next, see apply_counts()); an idle link
-  // becomes active, a sleeping one (cars on it, not in the set) sleeps on: the new car is
-  // behind its first car not yet due. Threads of the node phase share the words of the set
-  if (s.link[l].n_on_link == 0 &&
-      !set_bit(s.link_active_bits, l, shared_link_word(t, l, t.in_parallel))) {
-    ++t.n_active_change;
-  }
+  // goes to sleep until the car is due (its next link phase would find nothing due and send it
+  // there), a sleeping one (cars on it, not in the set) sleeps on: the new car is behind its
+  // first car not yet due. Only the link's from node sets its bit in the node phase, so the
+  // bit read here stays as read
+  const bool idle = s.link[l].n_on_link == 0 &&
+                    !has_bit(s.link_active_bits, l, shared_link_word(t, l, t.in_parallel));
   ++s.link[l].n_on_link;
   s.link[l].interval_occupancy_veh += s.interval_start_tick + interval_ticks_ - k;
   s.vehicle[v].enter_tick = static_cast<std::int32_t>(k);  // < end tick < 2^31
@@ -442,7 +442,11 @@ bool QueueModel::done(const QueueState& state) const {
   }
   // the first car not yet due when all before it are (or the queue is empty); a link asleep
   // behind a red signal with all its cars due wakes when this one becomes due, if before green
-  if (s.link[l].queue_last_due == s.link[l].queue_tail) {
+  if (idle) {
+    s.link[l].queue_next_exit_tick = tick32(s.vehicle[v].exit_tick);
+    s.link[l].wake_tick = s.link[l].queue_next_exit_tick;
+    t.sleepers.push_back(link);
+  } else if (s.link[l].queue_last_due == s.link[l].queue_tail) {
     s.link[l].queue_next_exit_tick = tick32(s.vehicle[v].exit_tick);
     if (s.link[l].queue_tail >= 0 && s.vehicle[v].exit_tick < s.link[l].wake_tick) {
       s.link[l].wake_tick = s.link[l].queue_next_exit_tick;
