@@ -426,8 +426,8 @@ bool QueueModel::done(const QueueState& state) const {
   // that left it this tick free their room only at the next, see apply_counts()); an idle link
   // goes to sleep until the car is due (its next link phase would find nothing due and send it
   // there), a sleeping one (cars on it, not in the set) sleeps on: the new car is behind its
-  // first car not yet due. Only the link's from node sets its bit in the node phase, so the
-  // bit read here stays as read
+  // first car not yet due. No thread changes a link's bit in the node phase (departures set
+  // theirs before it, exits clear theirs after it), so the bit read here stays as read
   const bool idle = s.link[l].n_on_link == 0 &&
                     !has_bit(s.link_active_bits, l, shared_link_word(t, l, t.in_parallel));
   ++s.link[l].n_on_link;
@@ -614,7 +614,7 @@ void QueueModel::apply_counts(QueueState& s, QueueState::ThreadScratch& t, bool 
 
 void QueueModel::finish_tick(QueueState& s) const {
   // the threads' counts, in thread order: the links the link phase kept active, changed by
-  // those the node phase made active and the exits sent idle, and the arrivals
+  // the exits sent idle or to sleep, and the arrivals
   std::int64_t n_arrived = 0;
   std::int64_t n_active = 0;
   for (QueueState::ThreadScratch& t : s.scratch) {

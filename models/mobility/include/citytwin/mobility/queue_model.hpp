@@ -229,7 +229,9 @@ struct QueueState {
     std::vector<std::uint64_t> node_marks;
     std::int64_t n_arrived = 0;               ///< [veh] arrivals of its link phase
     std::int64_t n_active = 0;                ///< [1] links its link phase kept active
-    std::int64_t n_active_change = 0;  ///< [1] links its node phase woke less those it idled
+    /// [1] minus the links its exits sent idle or to sleep (apply_counts(); the node phase
+    /// makes no link active: an entry sends an idle link to sleep)
+    std::int64_t n_active_change = 0;
     bool in_parallel = false;   ///< its node phase shares the active set with other threads
     bool own_node_marks = false;  ///< it marks nodes in node_marks (advance()'s shared region)
     /// per word of link_active_bits, 1 where its threads change it atomically (advance()'s
